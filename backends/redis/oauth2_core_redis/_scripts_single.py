@@ -1,0 +1,157 @@
+"""Single-node scripts: one ``EVALSHA`` per operation.
+
+Each script receives the key the engine's digest names (a pointer) and derives the record
+key from the pointer's value, inside the server. A lone Redis runs that; Redis Cluster does
+not (a derived key may live in another slot, on another node), so these scripts are used
+only when the storage talks to one server (``RedisStorage(single_node=True)``, the default
+for a plain ``Redis`` client). Key names derived here must match ``_keys.KeyLayout``.
+"""
+
+from __future__ import annotations
+
+from oauth2_core_redis._scripts import ALIVE, CONSUME, HONOUR_MARK, ROTATABLE, STORE
+
+# Pointer values: "<expires_ms> <grant_id>" (code, access), "<expires_ms> <access> <grant_id>"
+# (refresh). `now` nil skips the expiry test (revocation marks expired tokens too).
+_FOLLOW = """
+local function record_key(prefix, grant, kind, digest)
+  return '{' .. prefix .. ':g:' .. grant .. '}:' .. kind .. ':' .. digest
+end
+local function follow(key, now)
+  local v = redis.call('GET', key)
+  if not v then return nil end
+  local e, grant = string.match(v, '^(%-?%d+) (.*)$')
+  if not e or (now and tonumber(e) <= now) then return nil end
+  return grant
+end
+-- One JSON object instead of a field/value array: redis-py parses one bulk string far faster
+-- than a 20-element array reply, and validation is the hottest path there is.
+local function record_json(key)
+  local flat = redis.call('HGETALL', key)
+  if #flat == 0 then return false end
+  local fields = {}
+  for i = 1, #flat, 2 do fields[flat[i]] = flat[i + 1] end
+  return cjson.encode(fields)
+end
+local function follow_refresh(key, now)
+  local v = redis.call('GET', key)
+  if not v then return nil end
+  local e, access, grant = string.match(v, '^(%-?%d+) (%S+) (.*)$')
+  if not e or (now and tonumber(e) <= now) then return nil end
+  return access, grant
+end
+"""
+
+# Claims the token's pointers and stores its record, revoked if the grant is marked;
+# ARGV[b..]: access pointer value, ttl_ms, access digest, refresh pointer value, field,
+# value, ... -> 1 saved | 0 access taken | 2 refresh taken (nothing written).
+_SAVE_TOKEN = (
+    ALIVE
+    + STORE
+    + HONOUR_MARK
+    + """
+local function save_token(access_key, record, index, mark, refresh_key, now, b)
+  if alive(access_key, now) then return 0 end
+  if refresh_key and alive(refresh_key, now) then return 2 end
+  redis.call('SET', access_key, ARGV[b], 'PX', ARGV[b + 1])
+  if refresh_key then redis.call('SET', refresh_key, ARGV[b + 3], 'PX', ARGV[b + 1]) end
+  store(record, index, ARGV[b + 1], ARGV[b + 2], b + 4)
+  honour_mark(mark, record, now, ARGV[1])
+  return 1
+end
+"""
+)
+
+# KEYS: code pointer, code record, grant code index.
+# ARGV: now_ms, pointer value, ttl_ms, code digest, field, value, ... -> 1 saved | 0 taken.
+SAVE_CODE = (
+    ALIVE
+    + STORE
+    + """
+if alive(KEYS[1], tonumber(ARGV[1])) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+store(KEYS[2], KEYS[3], ARGV[3], ARGV[4], 5)
+return 1
+"""
+)
+
+# KEYS: access pointer, record, grant token index, grant's revoked mark [, refresh pointer].
+# ARGV: now_ms, then as ``save_token`` from ARGV[2].
+SAVE_TOKEN = (
+    _SAVE_TOKEN
+    + """
+return save_token(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], tonumber(ARGV[1]), 2)
+"""
+)
+
+# KEYS: code pointer. ARGV: now_ms, prefix, code digest. -> as ``consume``.
+CONSUME_CODE = (
+    _FOLLOW
+    + CONSUME
+    + """
+local now = tonumber(ARGV[1])
+local grant = follow(KEYS[1], now)
+if not grant then return false end
+return consume(record_key(ARGV[2], grant, 'c', ARGV[3]), now, ARGV[1])
+"""
+)
+
+# KEYS: access pointer. ARGV: now_ms, prefix, access digest. -> record as JSON | false
+TOKEN_RECORD = (
+    _FOLLOW
+    + """
+local grant = follow(KEYS[1], tonumber(ARGV[1]))
+if not grant then return false end
+return record_json(record_key(ARGV[2], grant, 't', ARGV[3]))
+"""
+)
+
+# KEYS: refresh pointer. ARGV: now_ms, prefix. -> record as JSON | false
+REFRESH_RECORD = (
+    _FOLLOW
+    + """
+local access, grant = follow_refresh(KEYS[1], tonumber(ARGV[1]))
+if not access then return false end
+return record_json(record_key(ARGV[2], grant, 't', access))
+"""
+)
+
+# KEYS: old refresh pointer, new access pointer, new record, new grant token index, new
+# grant's revoked mark [, new refresh pointer]. ARGV: now_ms, old refresh digest, prefix, then
+# as ``save_token`` from ARGV[4]. -> {0} not found | {1, old} reused | {2, old} rotated | {3} new
+# access digest taken | {4} new refresh digest taken. Compare, store the new token, retire the
+# old: one step.
+ROTATE_REFRESH = (
+    _FOLLOW
+    + ROTATABLE
+    + _SAVE_TOKEN
+    + """
+local now = tonumber(ARGV[1])
+local access, grant = follow_refresh(KEYS[1], now)
+if not access then return {0} end
+local old = record_key(ARGV[3], grant, 't', access)
+local refused = refusal(old, ARGV[2], now)
+if refused then return refused end
+local saved = save_token(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], now, 4)
+if saved == 0 then return {3} end
+if saved == 2 then return {4} end
+redis.call('HSET', old, 'rotated_at', ARGV[1])
+return {2, redis.call('HGETALL', old)}
+"""
+)
+
+# KEYS: access pointer, refresh pointer of the same digest. ARGV: now_ms, prefix, digest.
+# Retires whichever record the digest names; the first retirement's instant is kept.
+REVOKE_TOKEN = (
+    _FOLLOW
+    + """
+local function revoke(key)
+  if redis.call('EXISTS', key) == 1 then redis.call('HSETNX', key, 'revoked_at', ARGV[1]) end
+end
+local grant = follow(KEYS[1], nil)
+if grant then revoke(record_key(ARGV[2], grant, 't', ARGV[3])) end
+local access, refresh_grant = follow_refresh(KEYS[2], nil)
+if access then revoke(record_key(ARGV[2], refresh_grant, 't', access)) end
+return 1
+"""
+)

@@ -1,0 +1,95 @@
+"""Column types that make every dialect round-trip the contract's values exactly.
+
+- Instants are aware UTC at millisecond precision (``oauth2_core.clock``): ``timestamptz`` on
+  PostgreSQL, ``DATETIME(6)`` holding naive UTC on MariaDB/MySQL, integer milliseconds since the
+  epoch on SQLite (whose only native temporal storage is text).
+- Identifiers compare byte for byte on every dialect. MariaDB/MySQL store them as VARBINARY:
+  their ``*_bin`` collations still ignore trailing spaces (PAD SPACE), which would make
+  ``"app "`` find client ``"app"``; binary strings never pad.
+- Tuples of strings (redirect URIs, grant types) are stored as JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.engine import Dialect
+
+from oauth2_core.clock import from_epoch_ms, to_epoch_ms, to_utc_ms
+
+__all__ = ["StringTuple", "UTCDateTime", "key"]
+
+_MYSQL_DIALECTS = ("mysql", "mariadb")
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """An aware UTC datetime, truncated to milliseconds, on every dialect."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.BigInteger())
+        if dialect.name in _MYSQL_DIALECTS:
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = to_utc_ms(value)
+        if dialect.name == "sqlite":
+            return to_epoch_ms(value)
+        if dialect.name in _MYSQL_DIALECTS:
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, int):
+            return from_epoch_ms(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return to_utc_ms(value)
+
+
+class StringTuple(sa.types.TypeDecorator[tuple[str, ...]]):
+    """A tuple of strings as JSON text (portable, order kept)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[str, ...] | None, dialect: Dialect) -> Any:
+        return None if value is None else json.dumps(list(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[str, ...] | None:
+        return None if value is None else tuple(json.loads(value))
+
+
+class _BinaryKey(sa.types.TypeDecorator[str]):
+    """A UTF-8 string kept as VARBINARY on MariaDB/MySQL (4 bytes per character at most)."""
+
+    impl = mysql.VARBINARY
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else value.encode("utf-8")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None or isinstance(value, str):
+            return value  # a column not yet migrated to VARBINARY (before revision 0003)
+        return bytes(value).decode("utf-8")
+
+
+def key(length: int = 255) -> sa.types.TypeEngine[str]:
+    """A string compared byte for byte (client ids are case-sensitive, RFC 6749 section 2.2;
+    no collation may fold case or ignore trailing spaces)."""
+    return sa.String(length).with_variant(_BinaryKey(length * 4), *_MYSQL_DIALECTS)

@@ -1,0 +1,58 @@
+"""What one run measures and how long it spends: ``--quick`` for development, full for docs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SECTIONS", "Plan"]
+
+SECTIONS = ("inproc", "roundtrips", "http", "growth")
+
+
+@dataclass(frozen=True)
+class Plan:
+    quick: bool
+    backends: tuple[str, ...]
+    operations: tuple[str, ...]
+    sections: tuple[str, ...]
+
+    @property
+    def rounds(self) -> int:
+        return 3 if self.quick else 7
+
+    @property
+    def round_seconds(self) -> float:
+        return 0.1 if self.quick else 0.3
+
+    @property
+    def roundtrip_repeats(self) -> int:
+        return 20 if self.quick else 100
+
+    @property
+    def http_seconds(self) -> int:
+        return 3 if self.quick else 10
+
+    @property
+    def http_connections(self) -> int:
+        return 16
+
+    @property
+    def http_workers(self) -> int:
+        # uvicorn --workers N (0.54) binds its socket without IPPROTO_TCP, so asyncio never
+        # sets TCP_NODELAY on accepted connections: Nagle plus delayed ACK put a 40 ms floor
+        # under every response, for both apps alike. One worker keeps the figures meaningful
+        # (and leaves the second core to wrk).
+        return 1
+
+    @property
+    def growth_sizes(self) -> tuple[int, ...]:
+        return (1_000, 10_000) if self.quick else (1_000, 1_000_000)
+
+    @property
+    def purge_size(self) -> int:
+        return 2_000 if self.quick else 100_000
+
+    @property
+    def growth_budget_seconds(self) -> float:
+        """Bulk loading above this estimate falls back to 10^5 (and says so)."""
+        return 30.0 if self.quick else 100.0

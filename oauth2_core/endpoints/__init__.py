@@ -1,0 +1,1 @@
+"""The engine's HTTP endpoints, each a function of an ``EngineContext`` and a request."""

@@ -1,0 +1,1 @@
+"""One module per grant type; each exposes ``handle(ctx, client, form, now)``."""

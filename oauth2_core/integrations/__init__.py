@@ -1,0 +1,1 @@
+"""Thin framework adapters: they translate requests and responses and read settings only."""
