@@ -26,14 +26,17 @@ _SCRIPT_LOCATION = "oauth2_core_sqlalchemy:migrations"
 # Session-level locks, so that servers starting together migrate one after the other.
 # Taken with a non-blocking try in a loop: a holder that never lets go (a hung process)
 # gives a clear error after LOCK_WAIT_SECONDS instead of a migrate that waits forever.
+# Each lock is scoped to the schema (PostgreSQL) or database (MySQL/MariaDB) being migrated:
+# PostgreSQL advisory locks span a whole database and MySQL's named locks the whole server,
+# so an unscoped key would make deployments sharing one server wait on each other.
 _LOCKS = {
     "postgresql": (
-        "SELECT pg_try_advisory_lock(726041311)",
-        "SELECT pg_advisory_unlock(726041311)",
+        "SELECT pg_try_advisory_lock(726041311, hashtext(coalesce(current_schema(), '')))",
+        "SELECT pg_advisory_unlock(726041311, hashtext(coalesce(current_schema(), '')))",
     ),
     "mysql": (
-        "SELECT GET_LOCK('oauth2_core_migrations', 0)",
-        "SELECT RELEASE_LOCK('oauth2_core_migrations')",
+        "SELECT GET_LOCK(CONCAT('oauth2_core_migrations:', DATABASE()), 0)",
+        "SELECT RELEASE_LOCK(CONCAT('oauth2_core_migrations:', DATABASE()))",
     ),
 }
 LOCK_WAIT_SECONDS = 60.0
@@ -101,6 +104,7 @@ def _acquire(conn: Connection, try_lock: str) -> None:
         if time.monotonic() >= deadline:
             raise StorageUnavailable(
                 f"another process has held the schema migration lock for {LOCK_WAIT_SECONDS:.0f}"
-                " s; is an upgrade hung? (PostgreSQL: pg_locks where locktype='advisory')"
+                " s; is an upgrade hung? (PostgreSQL: pg_locks where locktype='advisory';"
+                " MySQL/MariaDB: IS_USED_LOCK('oauth2_core_migrations:<database>'))"
             )
         time.sleep(0.25)

@@ -94,13 +94,26 @@ def test_a_hung_lock_holder_gives_a_clear_error(
         storage.close()
         pytest.skip("SQLite serialises upgrades with BEGIN IMMEDIATE, not a session lock")
     monkeypatch.setattr(schema, "LOCK_WAIT_SECONDS", 0.5)
-    holder = build_engine(url).connect()
+    # The holder's engine is disposed at the end, not just its connection closed: a closed
+    # pooled connection goes back to the pool still holding its session-level lock.
+    holder_engine = build_engine(url)
+    holder = holder_engine.connect()
     try:
         assert holder.exec_driver_sql(hold).scalar()
         with pytest.raises(StorageUnavailable, match="migration lock"):
             storage.upgrade_schema()
         assert current_revision(storage.engine) is None
+        # The lock is the namespace's own: another schema/database on the same server
+        # migrates while this one is stuck.
+        neighbour = SQLStorage(build_engine(harness.empty_namespace_url("migrate-neighbour")))
+        try:
+            neighbour.upgrade_schema()
+            assert current_revision(neighbour.engine) == head_revision()
+        finally:
+            neighbour.close()
     finally:
         holder.close()
+        holder_engine.dispose()
         storage.close()
         harness.drop_namespace("migrate-locked")
+        harness.drop_namespace("migrate-neighbour")
