@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
 
 from oauth2_core.models import AuthorizationCode, Client, Token
 
@@ -45,7 +45,7 @@ def client_values(client: Client) -> dict[str, Any]:
     }
 
 
-def client_from_row(row: RowMapping) -> Client:
+def client_from_row(row: Mapping[Any, Any]) -> Client:
     return Client(
         client_id=row["client_id"],
         client_secret_hash=row["client_secret_hash"],
@@ -76,7 +76,7 @@ def code_values(table: sa.Table, code: AuthorizationCode) -> dict[str, Any]:
     }
 
 
-def code_from_row(row: RowMapping) -> AuthorizationCode:
+def code_from_row(row: Mapping[Any, Any]) -> AuthorizationCode:
     return AuthorizationCode(
         code_hash=row["code_hash"],
         client_id=row["client_id"],
@@ -111,7 +111,7 @@ def token_values(table: sa.Table, token: Token) -> dict[str, Any]:
     }
 
 
-def token_from_row(row: RowMapping) -> Token:
+def token_from_row(row: Mapping[Any, Any]) -> Token:
     return Token(
         access_token_hash=row["access_token_hash"],
         refresh_token_hash=row["refresh_token_hash"],

@@ -77,6 +77,7 @@ from oauth2_core.models import (
 )
 from oauth2_core.storage import Capability
 from oauth2_core.storage.protocols import REVOKED_GRANT_MARK_SECONDS
+from oauth2_core_sqlalchemy._direct import Runner
 from oauth2_core_sqlalchemy._records import (
     client_from_row,
     client_values,
@@ -85,6 +86,7 @@ from oauth2_core_sqlalchemy._records import (
     token_from_row,
     token_values,
 )
+from oauth2_core_sqlalchemy._statements import GRANT_LOCK_CLASS, RequestStatements
 from oauth2_core_sqlalchemy.errors import is_unique_violation, translate_errors
 from oauth2_core_sqlalchemy.tables import Tables
 
@@ -93,9 +95,6 @@ __all__ = ["SQLStore"]
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 _ATTEMPTS = 3
-# PostgreSQL advisory locks of a grant: (this class, hashtext(grant_id)); the two-key space
-# never meets the one-key lock that schema upgrades take.
-_GRANT_LOCK_CLASS = 726041312
 
 
 def _retry_conflicts(operation: Callable[_P, _T]) -> Callable[_P, _T]:
@@ -133,22 +132,8 @@ class SQLStore:
         self._mysql = dialect.name in ("mysql", "mariadb")
         self._update_returning = bool(dialect.update_returning)
         self._begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else "BEGIN"
-        # The read paths' statements, built once: constructing a SELECT per call cost more
-        # than SQLite's whole lookup (issue 9's engine-over-floor ratio).
-        c, clients = tables.tokens.c, tables.clients
-        self._select_client = sa.select(clients).where(
-            clients.c.client_id == sa.bindparam("client_id")
-        )
-        self._select_active_token = sa.select(tables.tokens).where(
-            (c.access_token_hash == sa.bindparam("digest"))
-            & c.revoked_at.is_(None)
-            & c.rotated_at.is_(None)
-            & (c.access_expires_at > sa.bindparam("now"))
-        )
-        self._select_live_refresh = sa.select(tables.tokens).where(
-            (c.refresh_token_hash == sa.bindparam("digest"))
-            & (c.refresh_expires_at > sa.bindparam("now"))
-        )
+        self._runner = Runner(engine)
+        self._hot = RequestStatements(self._runner, tables)
 
     # -- plumbing ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -175,8 +160,7 @@ class SQLStore:
 
     # -- clients -------------------------------------------------------------------------
     def query_client(self, client_id: str) -> Client | None:
-        with self._connect() as conn:
-            row = conn.execute(self._select_client, {"client_id": client_id}).mappings().first()
+        row = self._runner.first(self._hot.client, {"client_id": client_id})
         return None if row is None else client_from_row(row)
 
     @_retry_conflicts
@@ -205,43 +189,36 @@ class SQLStore:
     @_retry_conflicts
     def save_authorization_code(self, code: AuthorizationCode, *, now: datetime) -> None:
         table = self.tables.codes
-        insert = sa.insert(table).values(code_values(table, code))
-        expired = table.c.expires_at <= now
-        with self._connect() as conn:
-            self._insert_reclaiming(
-                conn, insert, table, (table.c.code_hash == code.code_hash) & expired
-            )
+        values = code_values(table, code)
+        self._insert_reclaiming(
+            lambda: self._runner.execute(self._hot.insert_code, values),
+            table,
+            (table.c.code_hash == code.code_hash) & (table.c.expires_at <= now),
+        )
 
     @_retry_conflicts
     def consume_authorization_code(self, code_hash: str, *, now: datetime) -> ConsumeResult:
         # RFC 6749 section 4.1.2: single use; the consumed row stays as the replay tombstone.
-        table = self.tables.codes
-        live = (table.c.code_hash == code_hash) & (table.c.expires_at > now)
-        consume = (
-            sa.update(table).where(live & table.c.consumed_at.is_(None)).values(consumed_at=now)
-        )
-        with self._connect() as conn:
-            if self._update_returning:
-                row = conn.execute(consume.returning(*table.c)).mappings().first()
-                if row is not None:
-                    return Consumed(code_from_row(row))
-            else:
-                # No UPDATE ... RETURNING (MariaDB): read first, so a replay costs one SELECT.
-                code = self._select_code(conn, live)
-                if code is None:
-                    return NotFound()
-                if code.consumed_at is not None:
-                    return AlreadyConsumed(code)
-                if conn.execute(consume).rowcount == 1:
-                    return Consumed(replace(code, consumed_at=now))
-            code = self._select_code(conn, live)
-        if code is None or code.consumed_at is None:
+        hot, run = self._hot, self._runner
+        params = {"digest": code_hash, "now": now}
+        if hot.consume_code_returning is not None:
+            row = run.first(hot.consume_code_returning, params)
+            if row is not None:
+                return Consumed(code_from_row(row))
+        else:
+            # No UPDATE ... RETURNING (MariaDB): read first, so a replay costs one SELECT.
+            found = run.first(hot.select_code, params)
+            if found is None:
+                return NotFound()
+            code = code_from_row(found)
+            if code.consumed_at is not None:
+                return AlreadyConsumed(code)
+            if run.execute(hot.consume_code, params) == 1:
+                return Consumed(replace(code, consumed_at=now))
+        found = run.first(hot.select_code, params)
+        if found is None or found["consumed_at"] is None:
             return NotFound()
-        return AlreadyConsumed(code)
-
-    def _select_code(self, conn: Connection, where: Any) -> AuthorizationCode | None:
-        row = conn.execute(sa.select(self.tables.codes).where(where)).mappings().first()
-        return None if row is None else code_from_row(row)
+        return AlreadyConsumed(code_from_row(found))
 
     # -- tokens --------------------------------------------------------------------------
     @_retry_conflicts
@@ -250,65 +227,44 @@ class SQLStore:
         same_key = table.c.access_token_hash == token.access_token_hash
         if token.refresh_token_hash is not None:
             same_key = same_key | (table.c.refresh_token_hash == token.refresh_token_hash)
-        insert = self._insert_honouring_mark(token, now)
-        with self._connect() as conn:
-            self._insert_reclaiming(conn, insert, table, same_key & (table.c.expires_at <= now))
-
-    def _insert_honouring_mark(self, token: Token, now: datetime) -> sa.Insert:
-        """``INSERT ... SELECT`` whose ``revoked_at`` is ``now`` when the token's grant carries
-        a live mark: the same single statement as a plain insert (see the module docstring
-        for the races it closes)."""
-        table = self.tables.tokens
         values = token_values(table, token)
-        if token.revoked_at is not None:
-            return sa.insert(table).values(values)
-        marks = self.tables.revoked_grants
-        mark = (
-            sa.select(self._typed(now, table.c.revoked_at))
-            .where((marks.c.grant_id == token.grant_id) & (marks.c.until > now))
-            .scalar_subquery()
+        insert = (
+            self._hot.insert_token
+            if token.revoked_at is not None
+            else self._hot.insert_token_honouring_mark
         )
-        row = [mark if k == "revoked_at" else self._typed(v, table.c[k]) for k, v in values.items()]
-        select = sa.select(*row)
-        if self._postgresql:
-            locked = sa.func.pg_advisory_xact_lock_shared(*self._grant_lock_key(token.grant_id))
-            select = select.select_from(sa.select(locked.label("locked")).subquery("grant_lock"))
-        return sa.insert(table).from_select(list(values), select)
-
-    def _typed(self, value: Any, column: sa.Column[Any]) -> Any:
-        literal = sa.literal(value, column.type)
-        # PostgreSQL infers no type for a bare parameter in a SELECT list.
-        return sa.cast(literal, column.type) if self._postgresql else literal
-
-    @staticmethod
-    def _grant_lock_key(grant_id: str) -> tuple[Any, Any]:
-        return sa.literal_column(str(_GRANT_LOCK_CLASS)), sa.func.hashtext(grant_id)
+        self._insert_reclaiming(
+            lambda: self._runner.execute(insert, {**values, "now": now}),
+            table,
+            same_key & (table.c.expires_at <= now),
+        )
 
     def _insert_reclaiming(
-        self, conn: Connection, insert: sa.Insert, table: sa.Table, expired_same_key: Any
+        self, insert: Callable[[], object], table: sa.Table, expired_same_key: Any
     ) -> None:
         """Insert; on a key collision with an *expired* row (gone by contract), replace it."""
         try:
-            conn.execute(insert)
+            insert()
             return
-        except sa_exc.IntegrityError as exc:
-            if not is_unique_violation(exc):
-                raise
-            if not conn.execute(sa.delete(table).where(expired_same_key)).rowcount:
-                raise DuplicateKey("a record with this digest already exists") from exc
-        conn.execute(insert)
+        except DuplicateKey as exc:
+            with self._connect() as conn:
+                if not conn.execute(sa.delete(table).where(expired_same_key)).rowcount:
+                    raise DuplicateKey("a record with this digest already exists") from exc
+        insert()
 
     def query_token(self, access_token_hash: str, *, now: datetime) -> Token | None:
         params = {"digest": access_token_hash, "now": now}
-        with self._connect() as conn:
-            row = conn.execute(self._select_active_token, params).mappings().first()
+        row = self._runner.first(self._hot.active_token, params)
         return None if row is None else token_from_row(row)
 
     def query_refresh_token(self, refresh_token_hash: str, *, now: datetime) -> Token | None:
         params = {"digest": refresh_token_hash, "now": now}
-        with self._connect() as conn:
-            row = conn.execute(self._select_live_refresh, params).mappings().first()
+        row = self._runner.first(self._hot.live_refresh, params)
         return None if row is None else token_from_row(row)
+
+    @staticmethod
+    def _grant_lock_key(grant_id: str) -> tuple[Any, Any]:
+        return sa.literal_column(str(GRANT_LOCK_CLASS)), sa.func.hashtext(grant_id)
 
     def _refresh_live(self, refresh_token_hash: str, now: datetime) -> Any:
         c = self.tables.tokens.c

@@ -145,29 +145,50 @@ def test_idle_connection_is_pinged_and_busy_one_is_not(harness: SQLHarness) -> N
     harness.drop_namespace("idle")
 
 
+def _driver_session_id(dbapi_connection: Any) -> int:
+    info = getattr(dbapi_connection, "info", None)  # psycopg
+    if info is not None and hasattr(info, "backend_pid"):
+        return int(info.backend_pid)
+    return int(dbapi_connection.thread_id())  # PyMySQL
+
+
 @pytest.mark.parametrize("pre_ping", [False, True])
+@pytest.mark.parametrize("path", ["direct", "instrumented"])
 def test_connection_killed_while_in_use_raises_storage_unavailable(
-    harness: SQLHarness, pre_ping: bool
+    harness: SQLHarness, pre_ping: bool, path: str
 ) -> None:
     """Killed after the checkout checks, before its statement: a typed, chained error at once
-    (no retry of a statement whose fate is unknown), and the pool heals for the next call."""
+    (no retry of a statement whose fate is unknown), and the pool heals for the next call.
+    ``direct``: the request path's DBAPI execution (``_direct``), the session killed by a pool
+    checkout listener registered after the stale checks; ``instrumented``: an engine with a
+    cursor listener, which takes SQLAlchemy's own execution path."""
     _server_only(harness)
     harness.make_storage("hot").close()
     settings = EngineSettings(pool_size=1, max_overflow=0, pre_ping=pre_ping)
     storage = SQLStorage(build_engine(harness.namespace_url("hot"), settings))
     killed: list[int] = []
 
-    def kill_first(conn: sa.Connection, *_: Any) -> None:
+    def kill_first_statement(conn: sa.Connection, *_: Any) -> None:
         if not killed:
             killed.append(0)  # before _session_id's own statement comes through here
             killed[0] = _session_id(harness, conn)
             _kill(harness, killed[0])
 
+    def kill_first_checkout(dbapi_connection: Any, *_: Any) -> None:
+        if not killed:
+            killed.append(_driver_session_id(dbapi_connection))
+            _kill(harness, killed[0])
+
     try:
         assert storage.query_client("c") is None  # connected before the listener exists
-        sa.event.listen(storage.engine, "before_cursor_execute", kill_first)
+        if path == "direct":
+            sa.event.listen(storage.engine.pool, "checkout", kill_first_checkout)
+            assert not storage._runner._instrumented()
+        else:
+            sa.event.listen(storage.engine, "before_cursor_execute", kill_first_statement)
         with pytest.raises(StorageUnavailable) as raised:
             storage.query_token("0" * 64, now=NOW)
+        assert killed
         assert isinstance(raised.value.__cause__, sa.exc.DBAPIError)
         assert raised.value.__cause__.connection_invalidated
         assert storage.query_client("c") is None

@@ -1,0 +1,152 @@
+"""The request path's statements, compiled once and run on the DBAPI cursor.
+
+Profiles of issue 9's benchmark put most of an operation's client time in SQLAlchemy's
+per-call machinery (building the Core statement, the ``Connection`` and its execution
+context, result wrapping): on SQLite four times the database's own lookup, on PostgreSQL
+more than the network round trip. A :class:`Prepared` statement is compiled for the
+engine's dialect when the store is built; a call converts its parameters with the column
+types' own bind processors, runs the SQL text on a pooled DBAPI connection and converts the
+row back with the types' result processors, so values are exactly those the Core path reads
+and writes. The pool, its checkout events (the stale-connection checks of ``_engine``) and
+SQLAlchemy's error classes are kept: driver errors are wrapped as SQLAlchemy wraps them, and a
+disconnect invalidates the connection and the pool's older ones, as ``Connection`` does.
+
+An engine with ``before_cursor_execute``/``after_cursor_execute`` listeners (tracing,
+statement logs) takes the ordinary ``Connection.execute`` path instead, so instrumentation
+sees every statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy.exc as sa_exc
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.expression import Executable
+
+from oauth2_core_sqlalchemy.errors import translate_errors
+
+__all__ = ["Prepared", "Runner"]
+
+_Processor = Callable[[Any], Any] | None
+
+
+class Prepared:
+    """One statement compiled for one dialect, with its parameter and column converters."""
+
+    __slots__ = ("_binds", "_columns", "_named", "sql", "statement")
+
+    def __init__(self, statement: Executable, engine: Engine) -> None:
+        dialect = engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        self.statement = statement
+        self.sql = compiled.string
+        processors = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        order = compiled.positiontup if compiled.positional else list(processors)
+        self._binds: tuple[tuple[str, _Processor], ...] = tuple(
+            (name, processors[name]) for name in order or ()
+        )
+        self._named = not compiled.positional
+        columns = getattr(statement, "exported_columns", ())
+        self._columns: tuple[tuple[str, _Processor], ...] = tuple(
+            (column.key, column.type.dialect_impl(dialect).result_processor(dialect, None))
+            for column in columns
+        )
+
+    def parameters(self, values: Mapping[str, Any]) -> Any:
+        converted = [
+            (name, value if process is None else process(value))
+            for name, process in self._binds
+            for value in (values[name],)
+        ]
+        if self._named:
+            return dict(converted)
+        return tuple(value for _, value in converted)
+
+    def row(self, raw: tuple[Any, ...]) -> dict[str, Any]:
+        return {
+            key: value if process is None else process(value)
+            for (key, process), value in zip(self._columns, raw, strict=True)
+        }
+
+
+class Runner:
+    """Runs :class:`Prepared` statements on one engine's pool."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._dialect = engine.dialect
+        self._dbapi_error: Any = engine.dialect.loaded_dbapi.Error  # the driver's Error class
+
+    def prepare(self, statement: Executable) -> Prepared:
+        return Prepared(statement, self.engine)
+
+    def _instrumented(self) -> bool:
+        dispatch = self.engine.dispatch
+        return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+
+    def first(self, prepared: Prepared, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first row the statement returns, by column key, or None."""
+        if self._instrumented():
+            with translate_errors(), self.engine.connect() as conn:
+                found = conn.execute(prepared.statement, dict(values)).mappings().first()
+            return None if found is None else dict(found)
+        rows, _ = self._run(prepared, values, fetch=True)
+        return prepared.row(rows[0]) if rows else None
+
+    def execute(self, prepared: Prepared, values: Mapping[str, Any]) -> int:
+        """Run a statement without a result set; its row count."""
+        if self._instrumented():
+            with translate_errors(), self.engine.connect() as conn:
+                return int(conn.execute(prepared.statement, dict(values)).rowcount)
+        return self._run(prepared, values, fetch=False)[1]
+
+    def _run(
+        self, prepared: Prepared, values: Mapping[str, Any], *, fetch: bool
+    ) -> tuple[list[Any], int]:
+        params = prepared.parameters(values)
+        with translate_errors():
+            try:
+                # The pool raises its own TimeoutError; connect errors come through raw.
+                connection = self.engine.raw_connection()
+            except self._dbapi_error as exc:
+                disconnect = self._dialect.is_disconnect(exc, None, None)
+                raise self._wrap(prepared, params, exc, disconnect=disconnect) from exc
+            cursor = None
+            try:
+                cursor = connection.cursor()
+                cursor.execute(prepared.sql, params)
+                rows = list(cursor.fetchall()) if fetch else []
+                return rows, cursor.rowcount
+            except self._dbapi_error as exc:
+                dbapi_connection = connection.dbapi_connection
+                disconnect = self._dialect.is_disconnect(exc, dbapi_connection, cursor)
+                if disconnect:
+                    # As Connection does: retire this connection, and every one opened before
+                    # it (what dropped this one most likely dropped its elders).
+                    self.engine.pool._invalidate(connection, exc)
+                raise self._wrap(prepared, params, exc, disconnect=disconnect) from exc
+            finally:
+                if cursor is not None and connection.is_valid:
+                    cursor.close()
+                connection.close()
+
+    def _wrap(
+        self, prepared: Prepared, params: Any, exc: Exception, *, disconnect: bool
+    ) -> sa_exc.DBAPIError:
+        wrapped = sa_exc.DBAPIError.instance(
+            prepared.sql,
+            params,
+            exc,
+            self._dbapi_error,
+            hide_parameters=True,  # digests and user ids stay out of error messages and logs
+            connection_invalidated=disconnect,
+            dialect=self._dialect,
+        )
+        if not isinstance(wrapped, sa_exc.DBAPIError):  # only for non-DBAPI exceptions
+            raise TypeError(f"not a driver error: {exc!r}")
+        return wrapped

@@ -1,0 +1,112 @@
+"""The statements of the request path, built and compiled once per store.
+
+Every statement here takes named parameters: a record's column values by column key, plus
+``now`` (and ``digest`` for lookups). See ``_direct`` for why they are compiled up front and
+``_store`` for the atomicity each one gives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from oauth2_core_sqlalchemy._direct import Prepared, Runner
+from oauth2_core_sqlalchemy.tables import Tables, default_tables
+
+__all__ = ["GRANT_LOCK_CLASS", "RequestStatements"]
+
+# PostgreSQL advisory locks of a grant: (this class, hashtext(grant_id)).
+GRANT_LOCK_CLASS = 726041312
+
+
+# The columns the contract's records fill; an application's mapped models may add their own
+# (a surrogate key, foreign keys) with defaults of their own.
+_CONTRACT = default_tables()
+
+
+def _binds(table: sa.Table, contract: sa.Table) -> dict[str, Any]:
+    return {
+        column.key: sa.bindparam(column.key, type_=table.c[column.key].type)
+        for column in contract.c
+    }
+
+
+def _insert(table: sa.Table, contract: sa.Table) -> sa.Insert:
+    return sa.insert(table).values(_binds(table, contract))
+
+
+class RequestStatements:
+    """``query_client``, ``query_token``, ``query_refresh_token``, ``save_token``,
+    ``save_authorization_code`` and ``consume_authorization_code``'s statements."""
+
+    def __init__(self, runner: Runner, tables: Tables) -> None:
+        dialect = runner.engine.dialect
+        self._postgresql = dialect.name == "postgresql"
+        prepare = runner.prepare
+        clients, codes, tokens = tables.clients, tables.codes, tables.tokens
+        c = tokens.c
+        now = sa.bindparam("now", type_=c.issued_at.type)
+        digest = sa.bindparam("digest", type_=c.access_token_hash.type)
+
+        self.client: Prepared = prepare(
+            sa.select(clients).where(clients.c.client_id == sa.bindparam("client_id"))
+        )
+        self.active_token: Prepared = prepare(
+            sa.select(tokens).where(
+                (c.access_token_hash == digest)
+                & c.revoked_at.is_(None)
+                & c.rotated_at.is_(None)
+                & (c.access_expires_at > now)
+            )
+        )
+        self.live_refresh: Prepared = prepare(
+            sa.select(tokens).where((c.refresh_token_hash == digest) & (c.refresh_expires_at > now))
+        )
+        # A record that is already revoked skips the mark (and, on PostgreSQL, the lock).
+        self.insert_token: Prepared = prepare(_insert(tokens, _CONTRACT.tokens))
+        self.insert_token_honouring_mark: Prepared = prepare(
+            self._insert_honouring_mark(tables, now)
+        )
+        self.insert_code: Prepared = prepare(_insert(codes, _CONTRACT.codes))
+
+        live_code = (codes.c.code_hash == digest) & (codes.c.expires_at > now)
+
+        def consume() -> sa.Update:
+            # A fresh statement each time: ``.returning()`` on one already compiled would
+            # carry over its memoised (empty) result columns.
+            unconsumed = live_code & codes.c.consumed_at.is_(None)
+            return sa.update(codes).where(unconsumed).values(consumed_at=now)
+
+        self.select_code: Prepared = prepare(sa.select(codes).where(live_code))
+        self.consume_code: Prepared = prepare(consume())
+        self.consume_code_returning: Prepared | None = (
+            prepare(consume().returning(*codes.c)) if dialect.update_returning else None
+        )
+
+    def _insert_honouring_mark(self, tables: Tables, now: Any) -> sa.Insert:
+        """``INSERT ... SELECT`` whose ``revoked_at`` is ``now`` when the token's grant carries
+        a live mark: the same single statement as a plain insert (``_store`` explains the
+        races it closes)."""
+        tokens, marks = tables.tokens, tables.revoked_grants
+        binds = _binds(tokens, _CONTRACT.tokens)
+        mark = (
+            sa.select(self._typed(now, tokens.c.revoked_at))
+            .where((marks.c.grant_id == binds["grant_id"]) & (marks.c.until > now))
+            .scalar_subquery()
+        )
+        row = [
+            mark if key == "revoked_at" else self._typed(bind, tokens.c[key])
+            for key, bind in binds.items()
+        ]
+        select = sa.select(*row)
+        if self._postgresql:
+            locked = sa.func.pg_advisory_xact_lock_shared(
+                sa.literal_column(str(GRANT_LOCK_CLASS)), sa.func.hashtext(binds["grant_id"])
+            )
+            select = select.select_from(sa.select(locked.label("locked")).subquery("grant_lock"))
+        return sa.insert(tokens).from_select(list(binds), select)
+
+    def _typed(self, value: Any, column: sa.Column[Any]) -> Any:
+        # PostgreSQL infers no type for a bare parameter in a SELECT list.
+        return sa.cast(value, column.type) if self._postgresql else value
