@@ -3,7 +3,9 @@
 - SQLite: the SQLite library's trace callback (every statement it runs, BEGIN/COMMIT and
   pool pings included).
 - PostgreSQL: the server log with ``log_statement = 'all'`` set on our sessions only,
-  beside SQLAlchemy's cursor events and pool checkouts (client view).
+  beside psycopg cursor executions and pool checkouts (client view). No SQLAlchemy cursor
+  event listener: an engine with one takes SQLAlchemy's full execution path instead of the
+  SQL store's direct DBAPI path, which would bench the wrong code.
 - MariaDB: every protocol command PyMySQL sends (COM_QUERY, COM_PING...), beside
   SQLAlchemy's cursor events; performance_schema is off on this server.
 - Redis: ``INFO commandstats`` deltas on the bench's private server (only our traffic) for
@@ -29,7 +31,7 @@ class _Hooks:
     """Process-wide hooks, installed once, counting only while ``active``."""
 
     active = False
-    statements = 0  # SQLAlchemy before_cursor_execute
+    statements = 0  # DBAPI cursor executions (psycopg; PyMySQL counts its commands)
     checkouts = 0  # pool checkouts (each may cost a ping, depending on the engine)
     traced = 0  # SQLite trace callback
     mysql_commands = 0  # PyMySQL _execute_command
@@ -45,12 +47,7 @@ def _install() -> None:
         return
     _Hooks.installed = True
     from sqlalchemy import event  # noqa: PLC0415
-    from sqlalchemy.engine import Engine  # noqa: PLC0415
     from sqlalchemy.pool import Pool  # noqa: PLC0415
-
-    def _on_statement(*_args: Any, **_kw: Any) -> None:
-        if _Hooks.active:
-            _Hooks.statements += 1
 
     def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         if _Hooks.active:
@@ -75,8 +72,18 @@ def _install() -> None:
         if _Hooks.active:
             _Hooks.traced += 1
 
-    event.listen(Engine, "before_cursor_execute", _on_statement)
     event.listen(Pool, "checkout", _on_checkout)
+
+    import psycopg  # noqa: PLC0415
+
+    original_execute = psycopg.Cursor.execute
+
+    def _execute(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _Hooks.active:
+            _Hooks.statements += 1
+        return original_execute(self, *args, **kwargs)
+
+    psycopg.Cursor.execute = _execute  # type: ignore[method-assign]
 
     import pymysql.connections  # noqa: PLC0415
 
@@ -145,14 +152,14 @@ class Counting:
     def stop(self, n: int) -> dict[str, float]:
         _Hooks.active = False
         figures: dict[str, float] = {}
-        sql = {"sqlalchemy_statements": _Hooks.statements / n,
+        sql = {"client_statements": _Hooks.statements / n,
                "pool_checkouts": _Hooks.checkouts / n}
         if self.backend == "sqlite":
             figures = {"round_trips": _Hooks.traced / n, **sql}
         elif self.backend == "postgresql":
             if _Hooks.pg_log_denied or not os.access(PG_LOG, os.R_OK):
-                # No server log to read: SQLAlchemy's statements, flagged as the client view.
-                figures = {"round_trips": sql["sqlalchemy_statements"], "client_view": 1.0, **sql}
+                # No server log to read: psycopg's executions, flagged as the client view.
+                figures = {"round_trips": sql["client_statements"], "client_view": 1.0, **sql}
             else:
                 figures = {"round_trips": self._pg_statements() / n, **sql}
         elif self.backend == "mariadb":

@@ -75,7 +75,7 @@ def _roundtrip_details(records: list[Record]) -> list[str]:
     return ["## Round trips in detail", "",
             "SQLite: statements the SQLite library ran (trace callback). PostgreSQL: statements "
             "in the server log (`log_statement = 'all'` on the bench's sessions), beside "
-            "SQLAlchemy cursor events and pool checkouts. MariaDB: protocol commands PyMySQL "
+            "psycopg cursor executions and pool checkouts. MariaDB: protocol commands PyMySQL "
             "sent (pings included). "
             "Redis: socket round trips, beside server commands from `INFO commandstats` "
             "(commands run inside Lua scripts included). MongoDB: commands seen by a pymongo "
