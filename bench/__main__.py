@@ -19,6 +19,7 @@ from bench.services import BACKENDS, bench_services
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs" / "performance"
+GUIDE = ROOT / "docs" / "performance.md"
 _MODULES = {"inproc": "inproc", "roundtrips": "roundtrips", "growth": "growth", "http": "http_load"}
 
 
@@ -83,13 +84,16 @@ def main(argv: list[str] | None = None) -> int:
     facts["mode"] = "quick" if plan.quick else "full"
     if not args.no_docs:
         from bench.charts import render_charts  # noqa: PLC0415
-        from bench.summary import write_summary  # noqa: PLC0415
+        from bench.summary import update_reference, write_summary  # noqa: PLC0415
 
         # Quick runs never overwrite the committed reference figures.
         out = RESULTS / "quick" if plan.quick else DOCS
         charts = render_charts(log.records, out)
         summary = write_summary(log.records, facts, charts, out / "summary.md")
         print(f"[bench] summary: {summary}")
+        if plan.is_reference():
+            update_reference(log.records, facts, charts, GUIDE)
+            print(f"[bench] results block of {GUIDE} updated")
     print(f"[bench] done in {facts['duration']}")
     return 0
 

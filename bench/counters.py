@@ -152,8 +152,9 @@ class Counting:
     def stop(self, n: int) -> dict[str, float]:
         _Hooks.active = False
         figures: dict[str, float] = {}
-        sql = {"client_statements": _Hooks.statements / n,
-               "pool_checkouts": _Hooks.checkouts / n}
+        sql = {"pool_checkouts": _Hooks.checkouts / n}
+        if self.backend == "postgresql":
+            sql["client_statements"] = _Hooks.statements / n
         if self.backend == "sqlite":
             figures = {"round_trips": _Hooks.traced / n, **sql}
         elif self.backend == "postgresql":

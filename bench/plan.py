@@ -16,6 +16,14 @@ class Plan:
     operations: tuple[str, ...]
     sections: tuple[str, ...]
 
+    def is_reference(self) -> bool:
+        """A full run of everything: the only kind whose figures go into the user's guide."""
+        from bench.operations import OPERATIONS  # noqa: PLC0415
+        from bench.services import BACKENDS  # noqa: PLC0415
+
+        every = (set(self.backends), set(self.operations), set(self.sections))
+        return not self.quick and every == (set(BACKENDS), set(OPERATIONS), set(SECTIONS))
+
     @property
     def rounds(self) -> int:
         return 3 if self.quick else 7

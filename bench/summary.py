@@ -9,7 +9,10 @@ from bench.records import Record
 from bench.services import LABELS
 from bench.targets import Ratio, engine_ratios, floor_ratios, growth_ratios, http_ratios
 
-__all__ = ["write_summary"]
+__all__ = ["update_reference", "write_summary"]
+
+_BLOCK_START = "<!-- results:start -->"
+_BLOCK_END = "<!-- results:end -->"
 
 COMMAND = "uv run nox -s bench"
 CONTENDERS = ("oauth2-core", "authlib", "floor")
@@ -132,18 +135,19 @@ def _growth_section(records: list[Record]) -> list[str]:
     return lines
 
 
-def write_summary(records: list[Record], facts: dict[str, str], charts: list[Path],
-                  path: Path) -> Path:
-    lines = [
-        "# Benchmark results (generated)", "",
+def _header(facts: dict[str, str]) -> list[str]:
+    return [
         f"Written by `{COMMAND}` ({facts.get('mode', '')} run, {facts.get('duration', '')}) on "
         f"{facts.get('when', '')}. Machine: {facts.get('cpu', '')}, {facts.get('nproc', '')} "
         f"cores, {facts.get('memory', '')} RAM, load {facts.get('load', '')} at start, Python "
         f"{facts.get('python', '')}, kernel {facts.get('kernel', '')}.", "",
         f"Servers: {facts.get('servers', '')}. Packages: {facts.get('packages', '')}.", "",
         "MongoDB figures come from SecantusDB, a MongoDB wire-protocol surrogate, not mongod.", "",
-        "## Ratios against the targets", "",
     ]
+
+
+def _ratios(records: list[Record]) -> list[str]:
+    lines: list[str] = []
     header = ["store", "operation", "ratio", "target", "verdict", "note"]
     engine = engine_ratios(records)
     if engine:
@@ -168,9 +172,16 @@ def write_summary(records: list[Record], facts: dict[str, str], charts: list[Pat
                   *_table(header, _ratio_rows(growth))]
     errors = [r for r in records if r.kind == "error"]
     if errors:
-        lines += ["## Not measured", "",
+        lines += ["Not measured:", "",
                   *[f"- {r.backend} / {r.operation} / {r.contender}: {r.extra['error']}"
                     for r in errors], ""]
+    return lines
+
+
+def write_summary(records: list[Record], facts: dict[str, str], charts: list[Path],
+                  path: Path) -> Path:
+    lines = ["# Benchmark results (generated)", "", *_header(facts),
+             "## Ratios against the targets", "", *_ratios(records)]
     lines += _inproc_section(records)
     lines += _roundtrip_details(records)
     lines += _http_section(records)
@@ -180,3 +191,19 @@ def write_summary(records: list[Record], facts: dict[str, str], charts: list[Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
     return path
+
+
+def update_reference(records: list[Record], facts: dict[str, str], charts: list[Path],
+                     guide: Path) -> None:
+    """Replace the results block of docs/performance.md (between its markers) with this run's
+    header, ratio tables and charts, so the guide and the summary never disagree."""
+    text = guide.read_text()
+    begin, end = text.index(_BLOCK_START), text.index(_BLOCK_END)
+    block = ["### Reference run", "", *_header(facts), "#### Every ratio against its target", "",
+             *_ratios(records), "#### Charts", "",
+             *[f"![{c.stem}](performance/{c.name})\n" for c in charts],
+             "Every figure of the run (per-operation times, round trips in detail, HTTP "
+             "latencies, growth, purge and sizes) is in [the generated summary]"
+             "(performance/summary.md)."]
+    guide.write_text(text[:begin + len(_BLOCK_START)] + "\n" + "\n".join(block) + "\n"
+                     + text[end:])

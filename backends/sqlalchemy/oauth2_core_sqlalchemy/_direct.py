@@ -21,15 +21,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import Engine
-from sqlalchemy.sql.expression import Executable
 
 from oauth2_core_sqlalchemy.errors import translate_errors
 
 __all__ = ["Prepared", "Runner"]
 
 _Processor = Callable[[Any], Any] | None
+_Statement = sa.Select[Any] | sa.Insert | sa.Update
 
 
 class Prepared:
@@ -37,7 +38,7 @@ class Prepared:
 
     __slots__ = ("_binds", "_columns", "_named", "sql", "statement")
 
-    def __init__(self, statement: Executable, engine: Engine) -> None:
+    def __init__(self, statement: _Statement, engine: Engine) -> None:
         dialect = engine.dialect
         compiled = statement.compile(dialect=dialect)
         self.statement = statement
@@ -82,7 +83,7 @@ class Runner:
         self._dialect = engine.dialect
         self._dbapi_error: Any = engine.dialect.loaded_dbapi.Error  # the driver's Error class
 
-    def prepare(self, statement: Executable) -> Prepared:
+    def prepare(self, statement: _Statement) -> Prepared:
         return Prepared(statement, self.engine)
 
     def _instrumented(self) -> bool:

@@ -193,7 +193,7 @@ class SQLStore:
         self._insert_reclaiming(
             lambda: self._runner.execute(self._hot.insert_code, values),
             table,
-            (table.c.code_hash == code.code_hash) & (table.c.expires_at <= now),
+            lambda: (table.c.code_hash == code.code_hash) & (table.c.expires_at <= now),
         )
 
     @_retry_conflicts
@@ -224,31 +224,34 @@ class SQLStore:
     @_retry_conflicts
     def save_token(self, token: Token, *, now: datetime) -> None:
         table = self.tables.tokens
-        same_key = table.c.access_token_hash == token.access_token_hash
-        if token.refresh_token_hash is not None:
-            same_key = same_key | (table.c.refresh_token_hash == token.refresh_token_hash)
         values = token_values(table, token)
         insert = (
             self._hot.insert_token
             if token.revoked_at is not None
             else self._hot.insert_token_honouring_mark
         )
+
+        def expired_same_key() -> Any:
+            same_key = table.c.access_token_hash == token.access_token_hash
+            if token.refresh_token_hash is not None:
+                same_key = same_key | (table.c.refresh_token_hash == token.refresh_token_hash)
+            return same_key & (table.c.expires_at <= now)
+
         self._insert_reclaiming(
-            lambda: self._runner.execute(insert, {**values, "now": now}),
-            table,
-            same_key & (table.c.expires_at <= now),
+            lambda: self._runner.execute(insert, {**values, "now": now}), table, expired_same_key
         )
 
     def _insert_reclaiming(
-        self, insert: Callable[[], object], table: sa.Table, expired_same_key: Any
+        self, insert: Callable[[], object], table: sa.Table, expired_same_key: Callable[[], Any]
     ) -> None:
-        """Insert; on a key collision with an *expired* row (gone by contract), replace it."""
+        """Insert; on a key collision with an *expired* row (gone by contract), replace it.
+        The collision's condition is built only when a collision happens."""
         try:
             insert()
             return
         except DuplicateKey as exc:
             with self._connect() as conn:
-                if not conn.execute(sa.delete(table).where(expired_same_key)).rowcount:
+                if not conn.execute(sa.delete(table).where(expired_same_key())).rowcount:
                     raise DuplicateKey("a record with this digest already exists") from exc
         insert()
 
