@@ -38,6 +38,11 @@ def _server_options(parser: argparse.ArgumentParser, *, demo: bool) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML config file (env OAUTH2_CONFIG)")
     parser.add_argument("--issuer", metavar="URL", help="issuer URL (default http://HOST:PORT)")
     parser.add_argument("--workers", type=int, help="worker processes (default 1)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="requests doing storage work at once per worker (default 16)",
+    )
     parser.add_argument("--users", metavar="FILE", help="user file for the login page")
     parser.add_argument("--secret-key", help="key signing cookies (default: random per start)")
     parser.add_argument(

@@ -232,7 +232,7 @@ def _run_uvicorn(settings: AppSettings, log_level: str) -> int:
 def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     flags = {
         name: getattr(args, name)
-        for name in ("storage", "config", "host", "port", "issuer", "workers", "users",
+        for name in ("storage", "config", "host", "port", "issuer", "workers", "threads", "users",
                      "secret_key", "auto_approve_as")
     }
     settings = load_settings(flags, environ)

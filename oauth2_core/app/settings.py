@@ -31,11 +31,13 @@ APP_KEYS = (
     "port",
     "issuer",
     "workers",
+    "threads",
     "users",
     "secret_key",
     "auto_approve_as",
     "config",
 )
+DEFAULT_THREADS = 16
 _ENGINE_FIELDS = {f.name: f for f in dataclasses.fields(ServerConfig)}
 
 
@@ -48,6 +50,10 @@ class AppSettings:
     port: int = 8000
     issuer: str | None = None  # default: http://HOST:PORT
     workers: int = 1
+    # Requests doing storage work at once, per worker process (the thread pool the engine's
+    # blocking calls run in). A SQL storage's connection pool should hold at least as many
+    # connections: beyond its ``pool_size`` each request opens and closes a connection.
+    threads: int = DEFAULT_THREADS
     users: str | None = None  # JSON user file (see oauth2_core.app.users)
     secret_key: str | None = None  # signs session and CSRF cookies; generated when absent
     auto_approve_as: str | None = None
@@ -77,6 +83,8 @@ class AppSettings:
             raise ConfigurationError(f"port must be between 1 and 65535, got {self.port}")
         if self.workers < 1:
             raise ConfigurationError(f"workers must be at least 1, got {self.workers}")
+        if self.threads < 1:
+            raise ConfigurationError(f"threads must be at least 1, got {self.threads}")
         if self.auto_approve_as is not None and not is_loopback(self.host):
             raise ConfigurationError(
                 f"--auto-approve-as is a testing flag: refused on non-loopback host {self.host!r}"
@@ -118,7 +126,7 @@ def is_loopback(host: str) -> bool:
 
 def _convert(name: str, value: str) -> Any:
     """Turn an environment string into the type of the setting ``name``."""
-    if name in {"port", "workers"}:
+    if name in {"port", "workers", "threads"}:
         return _int(name, value)
     engine_field = _ENGINE_FIELDS.get(name)
     if engine_field is None:

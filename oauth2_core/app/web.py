@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -396,6 +397,10 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Engine calls block, so they run in anyio's thread pool; bounding it (default 40)
+        # makes excess requests wait their turn in the event loop rather than for a storage
+        # connection (a SQL pool's pool_timeout) or on a connection opened just for them.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         yield
         await run_in_threadpool(storage.close)
 

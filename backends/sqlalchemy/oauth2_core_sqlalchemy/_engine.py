@@ -58,7 +58,7 @@ _IDLE_SINCE = "oauth2_core_idle_since"  # key in the pool record's info (cleared
 @dataclass(frozen=True, slots=True)
 class EngineSettings:
     pool_timeout: float = 2.0
-    pool_size: int = 5
+    pool_size: int = 16  # the HTTP app runs 16 storage calls at once per worker by default
     max_overflow: int = 10
     pre_ping: bool = False
     ping_after_idle: float = 1.0
