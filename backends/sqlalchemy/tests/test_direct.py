@@ -7,49 +7,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from oauth2_conformance.records import make_code, make_token
 from oauth2_core_sqlalchemy import SQLStorage
 from oauth2_core_sqlalchemy.testing import SQLHarness
 
 from oauth2_core.errors import DuplicateKey
 from oauth2_core.models import AlreadyConsumed, AuthorizationCode, Client, Consumed, Token
-from oauth2_core.tokens import generate_token, hash_code, hash_token, new_grant_id
 
 NOW = datetime(2030, 1, 1, 12, 0, 0, 123000, tzinfo=UTC)
 
 
-def _token(**changes: Any) -> Token:
-    token = Token(
-        access_token_hash=hash_token(generate_token()),
-        client_id="client",
-        scope="read write",
-        grant_id=new_grant_id(),
-        grant_type="authorization_code",
-        issued_at=NOW,
-        access_expires_at=NOW + timedelta(hours=1),
-        user_id="alice",
-        refresh_token_hash=hash_token(generate_token()),
-        refresh_expires_at=NOW + timedelta(days=1),
-    )
-    return replace(token, **changes)
+def _token(**changes: object) -> Token:
+    return make_token(NOW, client_id="client", **changes).record
 
 
 def _code() -> AuthorizationCode:
-    return AuthorizationCode(
-        code_hash=hash_code("client", generate_token()),
-        client_id="client",
-        user_id="alice",
-        redirect_uri="https://app.example/cb",
-        scope="read",
-        grant_id=new_grant_id(),
-        issued_at=NOW,
-        expires_at=NOW + timedelta(minutes=1),
-        code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-        code_challenge_method="S256",
-    )
+    return make_code(NOW, client_id="client").record
 
 
 def _instrument(storage: SQLStorage) -> None:
@@ -136,7 +112,7 @@ def test_a_duplicate_digest_is_refused_unless_the_old_record_expired(
     storage.save_token(token, now=NOW)
     with pytest.raises(DuplicateKey):
         storage.save_token(replace(token, refresh_token_hash=None), now=NOW)
-    later = NOW + timedelta(days=2)  # past the record's whole lifetime: reclaimed
+    later = NOW + timedelta(days=15)  # past the record's whole lifetime (14 days): reclaimed
     fresh = replace(
         token,
         issued_at=later,
