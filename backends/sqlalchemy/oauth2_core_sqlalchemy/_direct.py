@@ -18,6 +18,7 @@ sees every statement.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -36,12 +37,13 @@ _Statement = sa.Select[Any] | sa.Insert | sa.Update
 class Prepared:
     """One statement compiled for one dialect, with its parameter and column converters."""
 
-    __slots__ = ("_binds", "_columns", "_named", "sql", "statement")
+    __slots__ = ("_binds", "_columns", "_named", "sql", "statement", "writes")
 
     def __init__(self, statement: _Statement, engine: Engine) -> None:
         dialect = engine.dialect
         compiled = statement.compile(dialect=dialect)
         self.statement = statement
+        self.writes = not isinstance(statement, sa.Select)
         self.sql = compiled.string
         processors = {
             name: bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -78,8 +80,13 @@ class Prepared:
 class Runner:
     """Runs :class:`Prepared` statements on one engine's pool."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self, engine: Engine, writing: contextlib.AbstractContextManager[Any] | None = None
+    ) -> None:
         self.engine = engine
+        # Held around every write statement (``_engine.writer_lock``).
+        self._writing = writing or contextlib.nullcontext()
+        self._reading: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         self._dialect = engine.dialect
         self._dbapi_error: Any = engine.dialect.loaded_dbapi.Error  # the driver's Error class
 
@@ -93,18 +100,23 @@ class Runner:
     def first(self, prepared: Prepared, values: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row the statement returns, by column key, or None."""
         if self._instrumented():
-            with translate_errors(), self.engine.connect() as conn:
+            with self._lock(prepared), translate_errors(), self.engine.connect() as conn:
                 found = conn.execute(prepared.statement, dict(values)).mappings().first()
             return None if found is None else dict(found)
-        rows, _ = self._run(prepared, values, fetch=True)
+        with self._lock(prepared):
+            rows, _ = self._run(prepared, values, fetch=True)
         return prepared.row(rows[0]) if rows else None
 
     def execute(self, prepared: Prepared, values: Mapping[str, Any]) -> int:
         """Run a statement without a result set; its row count."""
         if self._instrumented():
-            with translate_errors(), self.engine.connect() as conn:
+            with self._lock(prepared), translate_errors(), self.engine.connect() as conn:
                 return int(conn.execute(prepared.statement, dict(values)).rowcount)
-        return self._run(prepared, values, fetch=False)[1]
+        with self._lock(prepared):
+            return self._run(prepared, values, fetch=False)[1]
+
+    def _lock(self, prepared: Prepared) -> contextlib.AbstractContextManager[Any]:
+        return self._writing if prepared.writes else self._reading
 
     def _run(
         self, prepared: Prepared, values: Mapping[str, Any], *, fetch: bool

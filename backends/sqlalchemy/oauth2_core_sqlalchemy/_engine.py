@@ -22,10 +22,13 @@ schema on open; development only). ``connect_timeout`` is passed to the driver (
 
 from __future__ import annotations
 
+import contextlib
 import math
 import select
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +39,7 @@ from sqlalchemy.pool import StaticPool
 
 from oauth2_core.errors import ConfigurationError
 
-__all__ = ["EngineSettings", "build_engine", "parse_url"]
+__all__ = ["EngineSettings", "build_engine", "parse_url", "writer_lock"]
 
 # One driver per database family: the ones this package is tested with.
 _DRIVERS = {
@@ -53,6 +56,8 @@ _DRIVERS = {
 _SQLITE_BUSY_TIMEOUT_MS = 5000
 _SERVER_STATUS_IN_TRANS = 1  # MySQL protocol status flag, set while a transaction is open
 _IDLE_SINCE = "oauth2_core_idle_since"  # key in the pool record's info (cleared on reconnect)
+_SQLITE_WRITERS: dict[str, threading.RLock] = {}
+_SQLITE_WRITERS_GUARD = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,3 +246,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
+
+
+def writer_lock(engine: Engine) -> contextlib.AbstractContextManager[Any]:
+    """What a write holds: on SQLite, one lock per database file for the whole process.
+
+    SQLite admits one writer at a time, and a writer that finds the database locked polls it,
+    sleeping 1, 2, 5, 10 ... up to 100 ms between tries (its busy handler): under concurrent
+    token requests those sleeps, not the writes, made the tail latency. Writers of one process
+    queue on this lock instead and go as soon as it is free; other processes still meet the
+    busy timeout. Other databases lock rows themselves: no lock.
+    """
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    url = engine.url
+    key = (
+        f"memory:{id(engine)}"
+        if _is_memory_sqlite(url)
+        else str(Path(url.database or "").resolve())
+    )
+    with _SQLITE_WRITERS_GUARD:
+        return _SQLITE_WRITERS.setdefault(key, threading.RLock())

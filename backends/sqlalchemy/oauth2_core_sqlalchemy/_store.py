@@ -78,6 +78,7 @@ from oauth2_core.models import (
 from oauth2_core.storage import Capability
 from oauth2_core.storage.protocols import REVOKED_GRANT_MARK_SECONDS
 from oauth2_core_sqlalchemy._direct import Runner
+from oauth2_core_sqlalchemy._engine import writer_lock
 from oauth2_core_sqlalchemy._records import (
     client_from_row,
     client_values,
@@ -132,7 +133,8 @@ class SQLStore:
         self._mysql = dialect.name in ("mysql", "mariadb")
         self._update_returning = bool(dialect.update_returning)
         self._begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else "BEGIN"
-        self._runner = Runner(engine)
+        self._writing = writer_lock(engine)
+        self._runner = Runner(engine, self._writing)
         self._hot = RequestStatements(self._runner, tables)
 
     # -- plumbing ------------------------------------------------------------------------
@@ -165,7 +167,7 @@ class SQLStore:
 
     @_retry_conflicts
     def save_client(self, client: Client) -> None:
-        with self._connect() as conn:
+        with self._writing, self._connect() as conn:
             try:
                 conn.execute(sa.insert(self.tables.clients).values(client_values(client)))
             except sa_exc.IntegrityError as exc:
@@ -175,7 +177,7 @@ class SQLStore:
 
     def delete_client(self, client_id: str) -> None:
         table = self.tables.clients
-        with self._connect() as conn:
+        with self._writing, self._connect() as conn:
             conn.execute(sa.delete(table).where(table.c.client_id == client_id))
 
     def list_clients(self) -> list[Client]:
@@ -250,7 +252,7 @@ class SQLStore:
             insert()
             return
         except DuplicateKey as exc:
-            with self._connect() as conn:
+            with self._writing, self._connect() as conn:
                 if not conn.execute(sa.delete(table).where(expired_same_key())).rowcount:
                     raise DuplicateKey("a record with this digest already exists") from exc
         insert()
@@ -290,7 +292,7 @@ class SQLStore:
             .where(live & c.revoked_at.is_(None) & c.rotated_at.is_(None))
             .values(rotated_at=now)
         )
-        with self._connect() as conn:
+        with self._writing, self._connect() as conn:
             if self._postgresql:
                 old = self._rotate_in_one_statement(conn, retire, new_token)
             elif self._update_returning:
@@ -354,7 +356,7 @@ class SQLStore:
         table = self.tables.tokens
         c = table.c
         match = (c.access_token_hash == token_hash) | (c.refresh_token_hash == token_hash)
-        with self._connect() as conn:
+        with self._writing, self._connect() as conn:
             conn.execute(
                 sa.update(table).where(match & c.revoked_at.is_(None)).values(revoked_at=now)
             )
@@ -373,7 +375,7 @@ class SQLStore:
             .values(consumed_at=now)
         )
         mark = self._mark(grant_id, now)
-        with self._connect() as conn:
+        with self._writing, self._connect() as conn:
             if not self._postgresql:
                 with self._transaction(conn):
                     conn.execute(mark)
@@ -434,7 +436,8 @@ class SQLStore:
     def _purge_table(self, conn: Connection, table: sa.Table, expired: Any, size: int) -> int:
         purged = 0
         while True:
-            deleted = conn.execute(self._purge_batch(table, expired, size)).rowcount
+            with self._writing:  # per batch: other writers go between batches
+                deleted = conn.execute(self._purge_batch(table, expired, size)).rowcount
             purged += deleted
             if deleted < size:
                 return purged
