@@ -39,9 +39,18 @@ def _redis(storage: Any, tokens: Sequence[Token], now: datetime) -> None:
 
 def _mongo(storage: Any, tokens: Sequence[Token]) -> None:
     from oauth2_core_mongo._documents import token_to_doc  # noqa: PLC0415
+    from pymongo.errors import BulkWriteError  # noqa: PLC0415
 
     storage._ready()
-    storage._tokens.insert_many([token_to_doc(token) for token in tokens], ordered=False)
+    try:
+        storage._tokens.insert_many([token_to_doc(token) for token in tokens], ordered=False)
+    except BulkWriteError as exc:
+        # pymongo retries an insert_many cut off by a timeout (retryable writes). MongoDB
+        # recognises the retry; SecantusDB runs it again, and every document of the batch,
+        # already stored by the first attempt, comes back as a duplicate key. Digests are
+        # unique per run (salted), so only such duplicates are ignored.
+        if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", ())):
+            raise
 
 
 def bulk_save(backend: str, storage: Any, tokens: Sequence[Token], now: datetime) -> str:

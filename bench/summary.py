@@ -173,9 +173,14 @@ def _ratios(records: list[Record]) -> list[str]:
     errors = [r for r in records if r.kind == "error"]
     if errors:
         lines += ["Not measured:", "",
-                  *[f"- {r.backend} / {r.operation} / {r.contender}: {r.extra['error']}"
+                  *[f"- {r.backend} / {r.operation} / {r.contender}: {_short(r.extra['error'])}"
                     for r in errors], ""]
     return lines
+
+
+def _short(message: str, limit: int = 300) -> str:
+    """A driver error can carry every failed document: the summary keeps its head."""
+    return message if len(message) <= limit else message[:limit] + " [...]"
 
 
 def write_summary(records: list[Record], facts: dict[str, str], charts: list[Path],
