@@ -14,10 +14,16 @@ import sqlalchemy as sa
 from oauth2_core_sqlalchemy._direct import Prepared, Runner
 from oauth2_core_sqlalchemy.tables import Tables, default_tables
 
-__all__ = ["GRANT_LOCK_CLASS", "RequestStatements"]
+__all__ = ["RequestStatements", "grant_lock_key"]
 
-# PostgreSQL advisory locks of a grant: (this class, hashtext(grant_id)).
-GRANT_LOCK_CLASS = 726041312
+# PostgreSQL advisory locks of a grant: (this class, hashtext(grant_id)). Schema upgrades lock
+# (726041311, hashtext(schema)), so the two never meet.
+_GRANT_LOCK_CLASS = 726041312
+
+
+def grant_lock_key(grant_id: Any) -> tuple[Any, Any]:
+    """The two-key advisory lock of a grant (a value or a bound parameter)."""
+    return sa.literal_column(str(_GRANT_LOCK_CLASS)), sa.func.hashtext(grant_id)
 
 
 # The columns the contract's records fill; an application's mapped models may add their own
@@ -101,9 +107,7 @@ class RequestStatements:
         ]
         select = sa.select(*row)
         if self._postgresql:
-            locked = sa.func.pg_advisory_xact_lock_shared(
-                sa.literal_column(str(GRANT_LOCK_CLASS)), sa.func.hashtext(binds["grant_id"])
-            )
+            locked = sa.func.pg_advisory_xact_lock_shared(*grant_lock_key(binds["grant_id"]))
             select = select.select_from(sa.select(locked.label("locked")).subquery("grant_lock"))
         return sa.insert(tokens).from_select(list(binds), select)
 

@@ -87,7 +87,7 @@ from oauth2_core_sqlalchemy._records import (
     token_from_row,
     token_values,
 )
-from oauth2_core_sqlalchemy._statements import GRANT_LOCK_CLASS, RequestStatements
+from oauth2_core_sqlalchemy._statements import RequestStatements, grant_lock_key
 from oauth2_core_sqlalchemy.errors import is_unique_violation, translate_errors
 from oauth2_core_sqlalchemy.tables import Tables
 
@@ -267,10 +267,6 @@ class SQLStore:
         row = self._runner.first(self._hot.live_refresh, params)
         return None if row is None else token_from_row(row)
 
-    @staticmethod
-    def _grant_lock_key(grant_id: str) -> tuple[Any, Any]:
-        return sa.literal_column(str(GRANT_LOCK_CLASS)), sa.func.hashtext(grant_id)
-
     def _refresh_live(self, refresh_token_hash: str, now: datetime) -> Any:
         c = self.tables.tokens.c
         return (c.refresh_token_hash == refresh_token_hash) & (c.refresh_expires_at > now)
@@ -386,7 +382,7 @@ class SQLStore:
             revoked = revoke_tokens.returning(tokens.c.access_token_hash).cte("revoked")
             count = sa.select(sa.func.count()).select_from(revoked).scalar_subquery()
             spent = spend_codes.returning(codes.c.code_hash).cte("spent")
-            wait_for_saves = sa.func.pg_advisory_xact_lock(*self._grant_lock_key(grant_id))
+            wait_for_saves = sa.func.pg_advisory_xact_lock(*grant_lock_key(grant_id))
             conn.execute(sa.select(count, wait_for_saves).add_cte(spent))
             # READ COMMITTED: that statement's snapshot misses the rows of the saves it waited
             # for, and the successor of a rotation it waited for. The next pass sees them; a

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from oauth2_core_sqlalchemy import SQLStorage
 from oauth2_core_sqlalchemy._engine import build_engine
 from oauth2_core_sqlalchemy._records import token_values
-from oauth2_core_sqlalchemy._statements import GRANT_LOCK_CLASS
+from oauth2_core_sqlalchemy._statements import grant_lock_key
 from oauth2_core_sqlalchemy.tables import revoked_grants, tokens
 from oauth2_core_sqlalchemy.testing import SQLHarness
 from sqlalchemy.engine import Connection
@@ -87,9 +87,7 @@ def test_postgresql_save_waits_for_a_revoke_holding_the_grant_lock(
     token = _token(new_grant_id())
 
     def hold(conn: Connection) -> None:
-        lock = sa.func.pg_advisory_xact_lock(
-            sa.literal_column(str(GRANT_LOCK_CLASS)), sa.func.hashtext(token.grant_id)
-        )
+        lock = sa.func.pg_advisory_xact_lock(*grant_lock_key(token.grant_id))
         conn.execute(sa.select(lock))
 
     _save_while_held(storage, token, hold)
