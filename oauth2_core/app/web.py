@@ -15,15 +15,16 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from oauth2_core.app import pages
 from oauth2_core.app.cookies import CSRF_COOKIE, SESSION_COOKIE, SESSION_SECONDS, Signer
+from oauth2_core.app.engine_endpoints import EngineEndpoint, EngineEndpoints
+from oauth2_core.app.offload import EngineThreads
 from oauth2_core.app.settings import AppSettings
 from oauth2_core.app.users import User, UserStore
 from oauth2_core.errors import (
@@ -71,6 +72,7 @@ class OAuth2App:
         self.settings = settings
         self.server = server
         self.users = users
+        self.threads = EngineThreads(settings.threads)
         # Without a configured key, sessions last as long as this process.
         self.signer = Signer(settings.secret_key or secrets.token_urlsafe(32))
         config = server.config
@@ -87,24 +89,29 @@ class OAuth2App:
         self.metadata_path = METADATA_PATH + _path(config.issuer).rstrip("/")
         self.auto_approve = User(settings.auto_approve_as) if settings.auto_approve_as else None
 
-    def routes(self) -> list[Route]:
+    def engine_endpoints(self) -> dict[str, EngineEndpoint]:
+        """The machine endpoints, served as plain ASGI (``engine_endpoints``); every method
+        reaches the engine, which answers 405 with ``Allow`` itself."""
         config = self.server.config
-        engine_routes = {
+        methods = {
             config.token_endpoint: self.server.create_token_response,
             config.revocation_endpoint: self.server.create_revocation_response,
             config.introspection_endpoint: self.server.create_introspection_response,
+            "/userinfo": self._userinfo,
         }
+        return {
+            _path(config.endpoint_url(endpoint)): self._engine(method)
+            for endpoint, method in methods.items()
+        }
+
+    def routes(self) -> list[Route]:
         routes = [
             Route("/", self.index, methods=["GET", "HEAD"]),
             Route(self.metadata_path, self.metadata, methods=ALL_METHODS),
             Route(self.authorize_path, self.authorize, methods=["GET", "HEAD", "POST"]),
             Route(self.login_path, self.login, methods=["GET", "POST"]),
             Route(self.logout_path, self.logout, methods=["POST"]),
-            Route(_path(config.endpoint_url("/userinfo")), self.userinfo, methods=ALL_METHODS),
         ]
-        for endpoint, method in engine_routes.items():
-            path = _path(config.endpoint_url(endpoint))
-            routes.append(Route(path, self._engine(method), methods=ALL_METHODS))
         if self.settings.demo_code_verifier:
             routes.append(Route("/demo/callback", self.demo_callback, methods=["GET"]))
         return routes
@@ -119,18 +126,17 @@ class OAuth2App:
         """Run an engine entry point off the event loop; render the errors it raises."""
         request = args[0] if args and isinstance(args[0], OAuth2Request) else None
         try:
-            return await run_in_threadpool(method, *args)
+            return await self.threads.run(method, *args)
         except OAuth2Error as exc:
-            return await run_in_threadpool(self.server.create_error_response, request, exc)
+            return await self.threads.run(self.server.create_error_response, request, exc)
         except StorageError:
             logger.exception("storage failure")
             error = TemporarilyUnavailableError("the authorization server's store is unavailable")
-            return await run_in_threadpool(self.server.create_error_response, request, error)
+            return await self.threads.run(self.server.create_error_response, request, error)
 
-    def _engine(self, method: Callable[[OAuth2Request], OAuth2Response]) -> Any:
-        async def endpoint(request: Request) -> Response:
-            oauth_request = await to_oauth2_request(request)
-            return to_starlette_response(await self._call(method, oauth_request))
+    def _engine(self, method: Callable[[OAuth2Request], OAuth2Response]) -> EngineEndpoint:
+        async def endpoint(request: OAuth2Request) -> OAuth2Response:
+            return await self._call(method, request)
 
         return endpoint
 
@@ -201,19 +207,14 @@ class OAuth2App:
             return Response(status_code=405, headers={"Allow": "GET, HEAD"})
         return to_starlette_response(await self._call(self.server.create_metadata_response))
 
-    async def userinfo(self, request: Request) -> Response:
+    def _userinfo(self, request: OAuth2Request) -> OAuth2Response:
         """A small protected resource showing bearer validation (RFC 6750)."""
-        oauth_request = await to_oauth2_request(request)
-
-        def answer(req: OAuth2Request) -> OAuth2Response:
-            token = self.server.validate_bearer_token(req)
-            user = self.users.get(token.user_id) if token.user_id else None
-            data = {"sub": token.user_id, "client_id": token.client_id, "scope": token.scope}
-            if user is not None and user.name:
-                data["name"] = user.name
-            return OAuth2Response.json_body(200, data)
-
-        return to_starlette_response(await self._call(answer, oauth_request))
+        token = self.server.validate_bearer_token(request)
+        user = self.users.get(token.user_id) if token.user_id else None
+        data = {"sub": token.user_id, "client_id": token.client_id, "scope": token.scope}
+        if user is not None and user.name:
+            data["name"] = user.name
+        return OAuth2Response.json_body(200, data)
 
     # -- authorization endpoint (RFC 6749 section 4.1.1) -----------------------------------
     async def authorize(self, request: Request) -> Response:
@@ -229,7 +230,7 @@ class OAuth2App:
             return await self._decide(request, original)
         oauth_request = await to_oauth2_request(request)
         try:
-            grant = await run_in_threadpool(self.server.validate_consent_request, oauth_request)
+            grant = await self.threads.run(self.server.validate_consent_request, oauth_request)
         except OAuth2Error as exc:
             return await self._authorize_error(oauth_request, exc)
         except StorageError:
@@ -275,7 +276,7 @@ class OAuth2App:
             return self._forbidden()
         grant_user = user if form.get("decision") == "approve" else None
         try:
-            response = await run_in_threadpool(
+            response = await self.threads.run(
                 self.server.create_authorization_response, oauth_request, grant_user
             )
         except OAuth2Error as exc:
@@ -301,7 +302,7 @@ class OAuth2App:
             )
             return self._page(status, text)
         return to_starlette_response(
-            await run_in_threadpool(self.server.create_error_response, request, exc)
+            await self.threads.run(self.server.create_error_response, request, exc)
         )
 
     def _unavailable(self) -> Response:
@@ -335,7 +336,7 @@ class OAuth2App:
         next_url = self._safe_next(form.get("next"))
         username = form.get("username", "")
         password = form.get("password", "")
-        user = await run_in_threadpool(self.users.authenticate, username, password)
+        user = await self.threads.run(self.users.authenticate, username, password)
         if user is None:
             text = pages.login_page(
                 action=self.login_path,
@@ -397,13 +398,14 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # Engine calls block, so they run in anyio's thread pool; bounding it (default 40)
-        # makes excess requests wait their turn in the event loop rather than for a storage
-        # connection (a SQL pool's pool_timeout) or on a connection opened just for them.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         yield
-        await run_in_threadpool(storage.close)
+        await handlers.threads.run(storage.close)
+        handlers.threads.shutdown()
 
-    app = Starlette(routes=handlers.routes(), lifespan=lifespan)
+    app = Starlette(
+        routes=handlers.routes(),
+        middleware=[Middleware(EngineEndpoints, endpoints=handlers.engine_endpoints())],
+        lifespan=lifespan,
+    )
     app.state.oauth2 = handlers
     return app

@@ -102,6 +102,21 @@ def engine_request(
     return OAuth2Request(method, uri, headers, body, form=form)
 
 
+def asgi_target(scope: Mapping[str, Any]) -> tuple[str, str]:
+    """Path and query of an ASGI request, straight from its scope.
+
+    Starlette's ``request.url`` would build and re-split a whole URL (host header included)
+    per request for these two fields. The path is escaped as Starlette's ``URL`` escapes it;
+    a query that is not UTF-8 reaches the engine with replacement characters, and fails its
+    validation, instead of raising.
+    """
+    path: str = scope["path"]
+    if "?" in path or "#" in path or "\\" in path:
+        path = path.replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
+    query: bytes = scope.get("query_string", b"")
+    return path, query.decode("utf-8", "replace")
+
+
 def validate_bearer(
     engine: Engine, request: OAuth2Request, scope: str | None
 ) -> Token | OAuth2Response:

@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute, Route
 from oauth2_core.clock import Clock
 from oauth2_core.config import ServerConfig
 from oauth2_core.errors import OAuth2Error
-from oauth2_core.integrations._common import build_engine, engine_request
+from oauth2_core.integrations._common import asgi_target, build_engine, engine_request
 from oauth2_core.models import Token
 from oauth2_core.requests import MAX_BODY_BYTES, OAuth2Request
 from oauth2_core.responses import OAuth2Response
@@ -48,7 +48,7 @@ _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 async def to_oauth2_request(request: Request) -> OAuth2Request:
     """Read the body (bounded) and build the engine's request."""
-    query = request.url.query
+    path, query = asgi_target(request.scope)
     headers = request.headers.items()
     body = b""
     try:
@@ -60,13 +60,12 @@ async def to_oauth2_request(request: Request) -> OAuth2Request:
         # The view already parsed the form (``await request.form()``), spending the stream.
         form = await request.form()
         pairs = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
-        return engine_request(request.method, request.url.path, query, headers, form=pairs)
-    return engine_request(request.method, request.url.path, query, headers, body)
+        return engine_request(request.method, path, query, headers, form=pairs)
+    return engine_request(request.method, path, query, headers, body)
 
 
 def _bearer_request(request: Request) -> OAuth2Request:
-    return engine_request(request.method, request.url.path, request.url.query,
-                          request.headers.items())
+    return engine_request(request.method, *asgi_target(request.scope), request.headers.items())
 
 
 def to_starlette_response(response: OAuth2Response) -> Response:

@@ -1,12 +1,13 @@
-"""``threads``: how many requests run engine (storage) calls at once per worker. The app bounds
-anyio's thread pool to it, so excess requests queue in the event loop instead of waiting for,
-or opening, a storage connection beyond the pool."""
+"""``threads``: how many requests run engine (storage) calls at once per worker. The app runs
+them in a pool of that many threads, so excess requests queue instead of waiting for, or
+opening, a storage connection beyond the pool."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
-import anyio.to_thread
 import pytest
 from starlette.testclient import TestClient
 
@@ -15,17 +16,43 @@ from oauth2_core.app.settings import DEFAULT_THREADS, load_settings
 from oauth2_core.errors import ConfigurationError
 
 
-def _tokens_inside(client: TestClient) -> float:
+def _threads_used(
+    client: TestClient, calls: int, together: int, timeout: float = 10
+) -> set[str]:
+    """Run ``calls`` engine-pool calls, each waiting until ``together`` of them run at once;
+    the names of the threads they ran in."""
     assert client.portal is not None
-    return client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens)
+    app_threads = client.app.state.oauth2.threads  # type: ignore[attr-defined]
+    meeting = threading.Barrier(together, timeout=timeout)
+    names: list[str] = []
+
+    def call() -> None:
+        meeting.wait()  # BrokenBarrierError when fewer than ``together`` can run at once
+        names.append(threading.current_thread().name)
+
+    async def all_calls() -> None:
+        await asyncio.gather(*(app_threads.run(call) for _ in range(calls)))
+
+    client.portal.call(all_calls)
+    assert len(names) == calls
+    return set(names)
 
 
-def test_the_app_bounds_its_thread_pool_to_threads() -> None:
-    for threads in (3, DEFAULT_THREADS):
-        settings = load_settings({"storage": "memory://", "threads": threads}, {})
-        with TestClient(create_app(settings)) as client:
-            assert _tokens_inside(client) == threads
-            assert client.get("/.well-known/oauth-authorization-server").status_code == 200
+@pytest.mark.parametrize("threads", [3, DEFAULT_THREADS])
+def test_engine_calls_run_in_exactly_threads_threads(threads: int) -> None:
+    settings = load_settings({"storage": "memory://", "threads": threads}, {})
+    with TestClient(create_app(settings)) as client:
+        # ``threads`` calls at once (they meet at the barrier), never more threads than that.
+        used = _threads_used(client, calls=3 * threads, together=threads)
+        assert len(used) == threads
+        assert all(name.startswith("oauth2-engine") for name in used)
+        assert client.get("/.well-known/oauth-authorization-server").status_code == 200
+
+
+def test_a_pool_of_one_thread_cannot_run_two_calls_at_once() -> None:
+    settings = load_settings({"storage": "memory://", "threads": 1}, {})
+    with TestClient(create_app(settings)) as client, pytest.raises(threading.BrokenBarrierError):
+        _threads_used(client, calls=2, together=2, timeout=1)
 
 
 def test_threads_from_flag_environment_and_config_file(tmp_path: Path) -> None:

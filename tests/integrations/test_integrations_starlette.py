@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from oauth2_core.clock import FakeClock
 from oauth2_core.errors import ConfigurationError, OAuth2Error
-from oauth2_core.integrations.starlette import AuthorizationServer
+from oauth2_core.integrations.starlette import AuthorizationServer, to_oauth2_request
 from oauth2_core.models import Token
 from oauth2_core.storage.protocols import Storage
 
@@ -229,3 +229,24 @@ def test_multipart_consent_form(http: StarletteHttp) -> None:
     reply = http.client.post(auth.url, files={"confirm": (None, "yes")})
     assert reply.status_code in (302, 303)
     assert "code=" in reply.headers["location"]
+
+
+def _scope(path: str, query: bytes) -> dict[str, Any]:
+    return {
+        "type": "http", "method": "GET", "path": path, "query_string": query,
+        "headers": [(b"host", b"as.example")], "scheme": "https", "server": ("as.example", 443),
+    }
+
+
+def test_the_engine_request_keeps_starlette_s_path_and_query() -> None:
+    request = asyncio.run(to_oauth2_request(Request(_scope("/a b/c", b"x=1&y=%20"))))
+    assert request.uri == "/a b/c?x=1&y=%20"
+    assert request.query.get("y") == " "
+    # Characters that would end the path are escaped as Starlette's URL escapes them.
+    escaped = asyncio.run(to_oauth2_request(Request(_scope("/odd?#\\", b""))))
+    assert escaped.uri == "/odd%3F%23%5C"
+
+
+def test_a_query_that_is_not_utf8_reaches_the_engine_with_replacement_characters() -> None:
+    request = asyncio.run(to_oauth2_request(Request(_scope("/authorize", b"client_id=\xff"))))
+    assert request.query.get("client_id") == "\ufffd"
