@@ -21,6 +21,18 @@ A pointer without its record reads as unknown; a new record's keys are unknown t
 until the save returns, so cluster mode may write them in any order (``_cluster``). On a single
 server each operation is one script and follows pointers itself (``_scripts_single``), which
 builds these same names in Lua.
+
+On a single server the access pointer also carries a copy of its token record while the token
+is active, so that bearer validation is one plain ``GET``::
+
+    P:at:<access_hash>       "<expires_ms> <grant_id>\n<record JSON>"   active
+                             "<expires_ms> <grant_id>\n"                retired (revoked, rotated)
+
+Every script that retires a token record (revocation, rotation, ``revoke_grant``, a save under
+a grant's mark) empties the copy in the same step, atomically; the hash record stays the
+source of truth for everything else. A pointer without a newline (written before copies
+existed, or by cluster mode) sends the read to the record itself. Cluster mode never writes
+copies: its pointer and record live in different slots, so no script could retire both.
 """
 
 from __future__ import annotations
@@ -88,6 +100,14 @@ def code_pointer_value(expires_ms: int, grant_id: str) -> str:
     return f"{expires_ms} {grant_id}"
 
 
+def access_pointer_value(expires_ms: int, grant_id: str, record_json: str | None) -> str:
+    """A single-node access pointer: with the record's copy, or retired (``record_json``
+    None). A grant id is one line: the newline ends it."""
+    if "\n" in grant_id:
+        raise ValueError("a grant id must not contain a newline")
+    return f"{expires_ms} {grant_id}\n{record_json or ''}"
+
+
 def refresh_pointer_value(expires_ms: int, access_hash: str, grant_id: str) -> str:
     return f"{expires_ms} {access_hash} {grant_id}"
 
@@ -95,6 +115,7 @@ def refresh_pointer_value(expires_ms: int, access_hash: str, grant_id: str) -> s
 def parse_pointer(value: str | None, *, with_access: bool = False) -> Pointer | None:
     if value is None:
         return None
+    value = value.partition("\n")[0]  # an access pointer's record copy, if any
     if with_access:
         expires, access_hash, grant_id = value.split(" ", 2)
         return Pointer(int(expires), grant_id, access_hash)

@@ -37,7 +37,11 @@ end
 HONOUR_MARK = """
 local function honour_mark(mark, record, now, now_text)
   local mark_until = tonumber(redis.call('GET', mark))
-  if mark_until and now < mark_until then redis.call('HSETNX', record, 'revoked_at', now_text) end
+  if mark_until and now < mark_until then
+    redis.call('HSETNX', record, 'revoked_at', now_text)
+    return true
+  end
+  return false
 end
 """
 
@@ -127,8 +131,9 @@ return 1
 # base, mark_until_ms. Marks the grant (keeping a later mark), retires every token and consumes
 # every code of the grant in one step; drops index members whose record Redis already expired.
 # Every key is in the grant's slot (cluster-safe), so a concurrent save of the grant either
-# lands before (indexed, retired here) or after (sees the mark).
-REVOKE_GRANT = """
+# lands before (indexed, retired here) or after (sees the mark). ``token_retired(digest)`` is
+# the single-node variant's hook (``_scripts_single``); here it does nothing.
+REVOKE_GRANT_BODY = """
 local marked = tonumber(redis.call('GET', KEYS[3]))
 if not marked or marked < tonumber(ARGV[3]) then
   redis.call('SET', KEYS[3], ARGV[3], 'PX', tonumber(ARGV[3]) - tonumber(ARGV[1]))
@@ -138,6 +143,7 @@ local function retire(index, kind, field)
     local key = ARGV[2] .. kind .. member
     if redis.call('EXISTS', key) == 1 then
       redis.call('HSETNX', key, field, ARGV[1])
+      if kind == 't:' then token_retired(member) end
     else
       redis.call('SREM', index, member)
     end
@@ -147,6 +153,8 @@ retire(KEYS[1], 't:', 'revoked_at')
 retire(KEYS[2], 'c:', 'consumed_at')
 return 1
 """
+
+REVOKE_GRANT = "local function token_retired(digest) end\n" + REVOKE_GRANT_BODY
 
 # KEYS: record, grant index. ARGV: now_ms, member digest, expiry field.
 # Deletes the record only if it expired by `now`: -> 1 deleted, 0 already gone, -1 alive.

@@ -9,7 +9,14 @@ for a plain ``Redis`` client). Key names derived here must match ``_keys.KeyLayo
 
 from __future__ import annotations
 
-from oauth2_core_redis._scripts import ALIVE, CONSUME, HONOUR_MARK, ROTATABLE, STORE
+from oauth2_core_redis._scripts import (
+    ALIVE,
+    CONSUME,
+    HONOUR_MARK,
+    REVOKE_GRANT_BODY,
+    ROTATABLE,
+    STORE,
+)
 
 # Pointer values: "<expires_ms> <grant_id>" (code, access), "<expires_ms> <access> <grant_id>"
 # (refresh). `now` nil skips the expiry test (revocation marks expired tokens too).
@@ -20,7 +27,7 @@ end
 local function follow(key, now)
   local v = redis.call('GET', key)
   if not v then return nil end
-  local e, grant = string.match(v, '^(%-?%d+) (.*)$')
+  local e, grant = string.match(v, '^(%-?%d+) ([^\\n]*)')
   if not e or (now and tonumber(e) <= now) then return nil end
   return grant
 end
@@ -32,6 +39,16 @@ local function record_json(key)
   local fields = {}
   for i = 1, #flat, 2 do fields[flat[i]] = flat[i + 1] end
   return cjson.encode(fields)
+end
+-- Empty the record copy an access pointer carries (``_keys``): the digest stays claimed and
+-- reads see a retired token. Only the pointer of `grant` (a digest reclaimed since is not ours).
+local function retire_pointer(key, grant)
+  local v = redis.call('GET', key)
+  if not v then return end
+  local head = string.match(v, '^[^\\n]*')
+  if v ~= head .. '\\n' and string.match(head, '^%-?%d+ (.*)$') == grant then
+    redis.call('SET', key, head .. '\\n', 'KEEPTTL')
+  end
 end
 local function follow_refresh(key, now)
   local v = redis.call('GET', key)
@@ -53,10 +70,13 @@ _SAVE_TOKEN = (
 local function save_token(access_key, record, index, mark, refresh_key, now, b)
   if alive(access_key, now) then return 0 end
   if refresh_key and alive(refresh_key, now) then return 2 end
-  redis.call('SET', access_key, ARGV[b], 'PX', ARGV[b + 1])
-  if refresh_key then redis.call('SET', refresh_key, ARGV[b + 3], 'PX', ARGV[b + 1]) end
   store(record, index, ARGV[b + 1], ARGV[b + 2], b + 4)
-  honour_mark(mark, record, now, ARGV[1])
+  local pointer = ARGV[b]
+  if honour_mark(mark, record, now, ARGV[1]) then  -- stored revoked: no active copy
+    pointer = string.match(pointer, '^[^\\n]*') .. '\\n'
+  end
+  redis.call('SET', access_key, pointer, 'PX', ARGV[b + 1])
+  if refresh_key then redis.call('SET', refresh_key, ARGV[b + 3], 'PX', ARGV[b + 1]) end
   return 1
 end
 """
@@ -97,6 +117,7 @@ return consume(record_key(ARGV[2], grant, 'c', ARGV[3]), now, ARGV[1])
 )
 
 # KEYS: access pointer. ARGV: now_ms, prefix, access digest. -> record as JSON | false
+# Only for pointers without a record copy (``_keys``); the others are read with one GET.
 TOKEN_RECORD = (
     _FOLLOW
     + """
@@ -136,6 +157,7 @@ local saved = save_token(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], now, 4)
 if saved == 0 then return {3} end
 if saved == 2 then return {4} end
 redis.call('HSET', old, 'rotated_at', ARGV[1])
+retire_pointer(ARGV[3] .. ':at:' .. access, grant)
 return {2, redis.call('HGETALL', old)}
 """
 )
@@ -149,9 +171,25 @@ local function revoke(key)
   if redis.call('EXISTS', key) == 1 then redis.call('HSETNX', key, 'revoked_at', ARGV[1]) end
 end
 local grant = follow(KEYS[1], nil)
-if grant then revoke(record_key(ARGV[2], grant, 't', ARGV[3])) end
+if grant then
+  revoke(record_key(ARGV[2], grant, 't', ARGV[3]))
+  retire_pointer(KEYS[1], grant)
+end
 local access, refresh_grant = follow_refresh(KEYS[2], nil)
-if access then revoke(record_key(ARGV[2], refresh_grant, 't', access)) end
+if access then
+  revoke(record_key(ARGV[2], refresh_grant, 't', access))
+  retire_pointer(ARGV[2] .. ':at:' .. access, refresh_grant)
+end
 return 1
 """
+)
+
+# As ``_scripts.REVOKE_GRANT``, plus ARGV[4]: the access pointer prefix ("<prefix>:at:"), so
+# that every retired token's pointer loses its record copy in the same step.
+REVOKE_GRANT = (
+    _FOLLOW
+    + """
+local function token_retired(digest) retire_pointer(ARGV[4] .. digest, ARGV[5]) end
+"""
+    + REVOKE_GRANT_BODY
 )

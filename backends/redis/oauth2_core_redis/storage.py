@@ -54,6 +54,7 @@ from oauth2_core_redis._deployment import deployment_warnings, log_once
 from oauth2_core_redis._keys import (
     DEFAULT_PREFIX,
     KeyLayout,
+    access_pointer_value,
     code_pointer_value,
     parse_pointer,
     refresh_pointer_value,
@@ -88,7 +89,6 @@ class RedisStorage:
             not isinstance(client, RedisCluster) if single_node is None else single_node
         )
         self._owns_client = owns_client
-        self._revoke_grant = self._script(_scripts.REVOKE_GRANT)
         self._purge = self._script(_scripts.PURGE_RECORD)
         self._cluster: ClusterPaths | None = None
         if self.single_node:
@@ -99,7 +99,9 @@ class RedisStorage:
             self._refresh_record = self._script(_scripts_single.REFRESH_RECORD)
             self._rotate = self._script(_scripts_single.ROTATE_REFRESH)
             self._revoke = self._script(_scripts_single.REVOKE_TOKEN)
+            self._revoke_grant = self._script(_scripts_single.REVOKE_GRANT)
         else:
+            self._revoke_grant = self._script(_scripts.REVOKE_GRANT)
             self._cluster = ClusterPaths(self)
         if check_deployment:
             log_once(self.deployment_warnings())
@@ -216,6 +218,7 @@ class RedisStorage:
     def _token_save_arguments(self, token: Token, now_ms: int) -> tuple[list[str], list[Any]]:
         """KEYS and ARGV of the single-node ``save_token`` step (see ``_scripts_single``)."""
         expires_ms = to_epoch_ms(token.expires_at)
+        record = encode_token(token)
         keys = [
             self.keys.access_pointer(token.access_token_hash),
             self.keys.token(token.grant_id, token.access_token_hash),
@@ -228,12 +231,14 @@ class RedisStorage:
             refresh_value = refresh_pointer_value(
                 expires_ms, token.access_token_hash, token.grant_id
             )
+        retired = token.revoked_at is not None or token.rotated_at is not None
+        copy = None if retired else json.dumps(record, separators=(",", ":"))
         args = [
-            code_pointer_value(expires_ms, token.grant_id),
+            access_pointer_value(expires_ms, token.grant_id, copy),
             ttl_ms(expires_ms, now_ms),
             token.access_token_hash,
             refresh_value,
-            *flatten(encode_token(token)),
+            *flatten(record),
         ]
         return keys, args
 
@@ -255,8 +260,13 @@ class RedisStorage:
             raw = self._cluster.token_record(access_token_hash, now_ms)
         else:
             pointer = self.keys.access_pointer(access_token_hash)
-            args = [now_ms, self.keys.prefix, access_token_hash]
-            raw = self._call(self._token_record, [pointer], args)
+            value = self._get(pointer)
+            if value is None:
+                return None
+            _, copied, raw = value.partition("\n")
+            if not copied:  # a pointer without a copy: read the record itself
+                args = [now_ms, self.keys.prefix, access_token_hash]
+                raw = self._call(self._token_record, [pointer], args)
         if not raw:
             return None
         token = decode_token(raw if isinstance(raw, dict) else json.loads(raw))
@@ -321,6 +331,8 @@ class RedisStorage:
         ]
         mark_until_ms = now_ms + REVOKED_GRANT_MARK_SECONDS * 1000
         args = [now_ms, self.keys.grant_base(grant_id), mark_until_ms]
+        if self._cluster is None:
+            args += [self.keys.access_pointer(""), grant_id]
         self._call(self._revoke_grant, keys, args)
 
     # -- maintenance -----------------------------------------------------------------------

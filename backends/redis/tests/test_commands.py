@@ -31,7 +31,7 @@ SINGLE_NODE = {
     "save_authorization_code (issue code)": (["EVALSHA"], 1),
     "consume_authorization_code": (["EVALSHA"], 1),
     "save_token (issue)": (["EVALSHA"], 1),
-    "query_token (validate)": (["EVALSHA"], 1),
+    "query_token (validate)": (["GET"], 1),  # the pointer carries the record
     "query_refresh_token": (["EVALSHA"], 1),
     "rotate_refresh_token": (["EVALSHA"], 1),
     "revoke_token": (["EVALSHA"], 1),

@@ -209,3 +209,66 @@ def test_invalid_prefix_is_refused() -> None:
 def test_unreachable_cluster_is_storage_unavailable() -> None:
     with pytest.raises(StorageUnavailable):
         open_storage(f"redis+cluster://127.0.0.1:{free_port()}")
+
+
+@pytest.fixture
+def single(single_harness: RedisHarness, request: pytest.FixtureRequest) -> Iterator[RedisStorage]:
+    name = f"layout-{request.node.name}"
+    storage = single_harness.make_storage(name)
+    assert storage.single_node
+    yield storage
+    storage.close()
+    single_harness.drop_namespace(name)
+
+
+def _pointer(storage: RedisStorage, token: Token) -> str:
+    return str(storage.redis.get(storage.keys.access_pointer(token.access_token_hash)))
+
+
+def test_an_active_tokens_pointer_carries_its_record_and_a_retired_ones_does_not(
+    single: RedisStorage,
+) -> None:
+    now, grant = FakeClock().now(), new_grant_id()
+    revoked, rotated, by_refresh, in_grant = (
+        _token(grant, now, timedelta(hours=1), timedelta(days=1)) for _ in range(4)
+    )
+    for token in (revoked, rotated, by_refresh):
+        single.save_token(token, now=now)
+        head, newline, copy = _pointer(single, token).partition("\n")
+        assert (head, newline) == (f"{int(token.expires_at.timestamp() * 1000)} {grant}", "\n")
+        assert copy and single.query_token(token.access_token_hash, now=now) == token
+    single.revoke_token(revoked.access_token_hash, now=now)
+    successor = _token(new_grant_id(), now, timedelta(hours=1), timedelta(days=1))
+    assert isinstance(
+        single.rotate_refresh_token(str(rotated.refresh_token_hash), successor, now=now), Rotated
+    )
+    single.revoke_token(str(by_refresh.refresh_token_hash), now=now)
+    single.save_token(in_grant, now=now)
+    single.revoke_grant(grant, now=now)
+    for token in (revoked, rotated, by_refresh, in_grant):
+        assert _pointer(single, token).endswith(f" {grant}\n"), token  # claimed, no copy
+        assert single.query_token(token.access_token_hash, now=now) is None
+    # Saved while the grant carries revoke_grant's mark: stored revoked, so no copy either.
+    late = _token(grant, now, timedelta(hours=1), timedelta(days=1))
+    single.save_token(late, now=now)
+    assert _pointer(single, late).endswith("\n")
+    assert single.query_token(late.access_token_hash, now=now) is None
+    assert single.query_token(successor.access_token_hash, now=now) == successor
+
+
+def test_a_pointer_without_a_copy_is_read_through_its_record(single: RedisStorage) -> None:
+    """Pointers written before they carried copies (or by cluster mode) still validate."""
+    now = FakeClock().now()
+    token = _token(new_grant_id(), now, timedelta(hours=1), timedelta(days=1))
+    single.save_token(token, now=now)
+    key = single.keys.access_pointer(token.access_token_hash)
+    single.redis.set(key, _pointer(single, token).partition("\n")[0], keepttl=True)
+    assert single.query_token(token.access_token_hash, now=now) == token
+    single.revoke_token(token.access_token_hash, now=now)
+    assert single.query_token(token.access_token_hash, now=now) is None
+
+
+def test_a_grant_id_with_a_newline_is_refused(single: RedisStorage) -> None:
+    now = FakeClock().now()
+    with pytest.raises(ValueError, match="newline"):
+        single.save_token(_token("a\nb", now, timedelta(hours=1), timedelta(days=1)), now=now)
