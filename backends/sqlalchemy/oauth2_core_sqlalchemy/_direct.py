@@ -26,6 +26,7 @@ import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import Engine
 
+from oauth2_core_sqlalchemy._thread_connections import ThreadConnections, wants_thread_connections
 from oauth2_core_sqlalchemy.errors import translate_errors
 
 __all__ = ["Prepared", "Runner"]
@@ -71,8 +72,9 @@ class Prepared:
         return tuple(value for _, value in converted)
 
     def row(self, raw: tuple[Any, ...]) -> dict[str, Any]:
+        # Every type here reads NULL as None: a processor is only worth calling on a value.
         return {
-            key: value if process is None else process(value)
+            key: value if process is None or value is None else process(value)
             for (key, process), value in zip(self._columns, raw, strict=True)
         }
 
@@ -89,6 +91,17 @@ class Runner:
         self._reading: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         self._dialect = engine.dialect
         self._dbapi_error: Any = engine.dialect.loaded_dbapi.Error  # the driver's Error class
+        self._threads = ThreadConnections(engine) if wants_thread_connections(engine) else None
+
+    def close(self) -> None:
+        """Close the connections held by threads (the pool's are the engine's to dispose)."""
+        if self._threads is not None:
+            self._threads.close_all()
+
+    def _checkout(self) -> Any:
+        if self._threads is not None:
+            return self._threads.get()
+        return self.engine.raw_connection()
 
     def prepare(self, statement: _Statement) -> Prepared:
         return Prepared(statement, self.engine)
@@ -125,7 +138,7 @@ class Runner:
         with translate_errors():
             try:
                 # The pool raises its own TimeoutError; connect errors come through raw.
-                connection = self.engine.raw_connection()
+                connection = self._checkout()
             except self._dbapi_error as exc:
                 disconnect = self._dialect.is_disconnect(exc, None, None)
                 raise self._wrap(prepared, params, exc, disconnect=disconnect) from exc
@@ -138,7 +151,9 @@ class Runner:
             except self._dbapi_error as exc:
                 dbapi_connection = connection.dbapi_connection
                 disconnect = self._dialect.is_disconnect(exc, dbapi_connection, cursor)
-                if disconnect:
+                if disconnect and self._threads is not None:
+                    self._threads.discard(connection)
+                elif disconnect:
                     # As Connection does: retire this connection, and every one opened before
                     # it (what dropped this one most likely dropped its elders).
                     self.engine.pool._invalidate(connection, exc)

@@ -122,7 +122,7 @@ def parse_url(url: str | URL) -> tuple[URL, EngineSettings]:
 
 
 def _is_memory_sqlite(url: URL) -> bool:
-    return url.database in (None, "", ":memory:") or "mode=memory" in str(url.query)
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
 
 
 def build_engine(url: str | URL, settings: EngineSettings | None = None) -> Engine:

@@ -157,6 +157,7 @@ class SQLStore:
             raise
 
     def close(self) -> None:
+        self._runner.close()
         if self._owns_engine:
             self.engine.dispose()
 
