@@ -28,6 +28,7 @@ nox.options.sessions = [
     "integrations",
     "browser",
     "docs",
+    "bench_machinery",
 ]
 nox.options.error_on_missing_interpreters = True
 
@@ -137,6 +138,12 @@ def browser(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     session.run("python", "-m", "oauth2_conformance.docgen", "--check")
     session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / ".results" / "site"))
+
+
+@nox.session
+def bench_machinery(session: nox.Session) -> None:
+    """The bench's own code (parsing, ratios, summary): behaviour, never timings."""
+    _pytest(session, "bench/tests")
 
 
 @nox.session

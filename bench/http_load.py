@@ -2,9 +2,11 @@
 
 Fair set-up: the same server software (uvicorn; Flask through uvicorn's WSGI interface, which
 runs the WSGI app in a thread pool as Starlette runs our engine calls), the same worker count,
-the same store, and one server at a time on the machine. Load comes from ``wrk`` in a
-separate process over loopback, for a bounded time: client-credentials issuance
-(``POST /token``) and a bearer-protected resource (``GET /userinfo``).
+the same store, and one server under load at a time. Load comes from ``wrk`` in a separate
+process over loopback, for a bounded time: client-credentials issuance (``POST /token``) and a
+bearer-protected resource (``GET /userinfo``). Both servers stay up and the load alternates
+between them in rounds (ABBA order), so that a slow spell of this shared machine falls on
+both contenders rather than on whichever happened to run during it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -142,6 +145,77 @@ def _prepare(backend: Backend) -> str:
     return secret
 
 
+def _contenders(backend: Backend, plan: Plan, secret: str) -> dict[str, tuple[list[str], str]]:
+    workers = str(plan.http_workers)
+    return {
+        "oauth2-core": (
+            [sys.executable, "-m", "oauth2_core.cli", "serve", "--storage", backend.url,
+             "--host", "127.0.0.1", "--workers", workers, "--log-level", "warning"],
+            secret,
+        ),
+        "authlib": (
+            [sys.executable, "-m", "uvicorn", "bench.http_peer:create_app", "--factory",
+             "--interface", "wsgi", "--workers", workers, "--host", "127.0.0.1",
+             "--log-level", "warning", "--no-server-header"],
+            WORKLOAD.client_secret,
+        ),
+    }
+
+
+def combine(rounds: list[dict[str, float]], seconds: float) -> dict[str, float]:
+    """One figure from a contender's rounds: requests/s over all of them, the median round's
+    p50 and p99, errors summed."""
+    figures = {
+        "requests_per_second": sum(r["requests"] for r in rounds) / (seconds * len(rounds)),
+        "requests": sum(r["requests"] for r in rounds),
+        "non_2xx": sum(r["non_2xx"] for r in rounds),
+        "socket_errors": sum(r["socket_errors"] for r in rounds),
+    }
+    for key in ("p50_ms", "p99_ms"):
+        values = [r[key] for r in rounds if key in r]
+        if values:
+            figures[key] = statistics.median(values)
+    return figures
+
+
+def _measure_backend(plan: Plan, name: str, backend: Backend, log: ResultLog) -> None:
+    secret = _prepare(backend)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OAUTH2_")}
+    env |= {STORE_ENV: backend.url, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    with contextlib.ExitStack() as stack:
+        scripts: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {}
+        for contender, (argv, client_secret) in _contenders(backend, plan, secret).items():
+            port = free_port()
+            base = stack.enter_context(_server([*argv, "--port", str(port)], port, env))
+            scripts[contender] = (base, _scripts(client_secret, _bearer(base, client_secret)))
+        for scenario in ("client_credentials", "bearer_resource"):
+            results: dict[str, list[dict[str, float]]] = {name: [] for name in scripts}
+            for base, by_scenario in scripts.values():  # warm-up
+                path, script = by_scenario[scenario]
+                _wrk(base + path, script, 2, plan.http_connections)
+            order = list(scripts)
+            for index in range(plan.http_rounds):
+                # ABBA: each contender goes first as often as the other.
+                for contender in order if index % 2 == 0 else reversed(order):
+                    base, by_scenario = scripts[contender]
+                    path, script = by_scenario[scenario]
+                    results[contender].append(
+                        _wrk(base + path, script, plan.http_round_seconds, plan.http_connections)
+                    )
+            for contender, rounds in results.items():
+                figures = combine(rounds, plan.http_round_seconds)
+                rps = figures.pop("requests_per_second")
+                log.add(Record("http", name, scenario, contender, rps, "requests/s",
+                               {**figures, "workers": plan.http_workers,
+                                "connections": plan.http_connections,
+                                "seconds": plan.http_round_seconds * plan.http_rounds,
+                                "rounds": plan.http_rounds}))
+                print(f"[bench] http {name:<10} {scenario:<18} {contender:<11} "
+                      f"{rps:8.0f} req/s  p50 {figures.get('p50_ms', 0):.1f} ms  "
+                      f"p99 {figures.get('p99_ms', 0):.1f} ms  "
+                      f"non-2xx {figures['non_2xx']:.0f}")
+
+
 def run_http(plan: Plan, backends: dict[str, Backend], log: ResultLog) -> None:
     if shutil.which("wrk") is None and os.geteuid() == 0 and shutil.which("apt-get"):
         print("[bench] http: installing wrk from Debian (apt-get install -y wrk)")
@@ -155,45 +229,6 @@ def run_http(plan: Plan, backends: dict[str, Backend], log: ResultLog) -> None:
         if backend is None:
             continue
         try:
-            secret = _prepare(backend)
+            _measure_backend(plan, name, backend, log)
         except Exception as exc:  # reported, the run goes on
-            print(f"[bench] http {name}: cannot prepare ({exc!r})")
-            continue
-        workers = str(plan.http_workers)
-        contenders = {
-            "oauth2-core": (
-                [sys.executable, "-m", "oauth2_core.cli", "serve", "--storage", backend.url,
-                 "--host", "127.0.0.1", "--workers", workers, "--log-level", "warning"],
-                secret,
-            ),
-            "authlib": (
-                [sys.executable, "-m", "uvicorn", "bench.http_peer:create_app", "--factory",
-                 "--interface", "wsgi", "--workers", workers, "--host", "127.0.0.1",
-                 "--log-level", "warning", "--no-server-header"],
-                WORKLOAD.client_secret,
-            ),
-        }
-        for contender, (argv, client_secret) in contenders.items():
-            port = free_port()
-            # oauth2-core reads every OAUTH2_* variable as a setting: pass none of ours.
-            env = {k: v for k, v in os.environ.items() if not k.startswith("OAUTH2_")}
-            env |= {STORE_ENV: backend.url,
-                    "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-            try:
-                with _server([*argv, "--port", str(port)], port, env) as base:
-                    bearer = _bearer(base, client_secret)
-                    for scenario, (path, script) in _scripts(client_secret, bearer).items():
-                        _wrk(base + path, script, 2, plan.http_connections)  # warm-up
-                        figures = _wrk(base + path, script, plan.http_seconds,
-                                       plan.http_connections)
-                        rps = figures.pop("requests_per_second")
-                        log.add(Record("http", name, scenario, contender, rps, "requests/s",
-                                       {**figures, "workers": plan.http_workers,
-                                        "connections": plan.http_connections,
-                                        "seconds": plan.http_seconds}))
-                        print(f"[bench] http {name:<10} {scenario:<18} {contender:<11} "
-                              f"{rps:8.0f} req/s  p50 {figures.get('p50_ms', 0):.1f} ms  "
-                              f"p99 {figures.get('p99_ms', 0):.1f} ms  "
-                              f"non-2xx {figures['non_2xx']:.0f}")
-            except Exception as exc:  # reported, the run goes on
-                print(f"[bench] http {name}/{contender}: {exc!r}")
+            print(f"[bench] http {name}: {exc!r}")

@@ -37,8 +37,13 @@ class Plan:
         return 20 if self.quick else 100
 
     @property
-    def http_seconds(self) -> int:
-        return 3 if self.quick else 10
+    def http_rounds(self) -> int:
+        """wrk runs per contender and scenario, alternating between the contenders."""
+        return 2 if self.quick else 4
+
+    @property
+    def http_round_seconds(self) -> int:
+        return 2 if self.quick else 4
 
     @property
     def http_connections(self) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.http_load import parse_wrk
+from bench.http_load import combine, parse_wrk
 from bench.records import Record
 from bench.summary import write_summary
 from bench.targets import engine_ratios, floor_ratios, growth_ratios, http_ratios
@@ -58,6 +58,18 @@ def test_parse_wrk_reads_rate_percentiles_and_errors() -> None:
     assert figures["non_2xx"] == 7
     assert figures["socket_errors"] == 3
     assert figures["requests"] == 4059
+
+
+def test_http_rounds_combine_into_one_rate_and_the_median_rounds_percentiles() -> None:
+    rounds = [
+        {"requests": 4000.0, "p50_ms": 10.0, "p99_ms": 30.0, "non_2xx": 0.0, "socket_errors": 0.0},
+        {"requests": 2000.0, "p50_ms": 20.0, "p99_ms": 90.0, "non_2xx": 2.0, "socket_errors": 1.0},
+        {"requests": 3000.0, "p50_ms": 15.0, "p99_ms": 40.0, "non_2xx": 0.0, "socket_errors": 0.0},
+    ]
+    figures = combine(rounds, seconds=4)
+    assert figures["requests_per_second"] == 9000 / 12
+    assert (figures["p50_ms"], figures["p99_ms"]) == (15.0, 40.0)
+    assert (figures["requests"], figures["non_2xx"], figures["socket_errors"]) == (9000, 2, 1)
 
 
 def test_code_from_location_finds_the_code_among_other_parameters() -> None:
