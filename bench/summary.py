@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench.operations import OPERATIONS
 from bench.records import Record
@@ -87,6 +88,17 @@ def _roundtrip_details(records: list[Record]) -> list[str]:
                     rows)]
 
 
+def _http_method(first: dict[str, Any]) -> str:
+    workers = f"{first['workers']} worker{'s' if first['workers'] != 1 else ''}"
+    rounds = int(first.get("rounds", 1))
+    each = first["seconds"] / rounds
+    return (f"`wrk -t1 -c{first['connections']} -d{each:g}s --latency` from a separate process "
+            f"over loopback, after a 2 s warm-up, {rounds} round{'s' if rounds != 1 else ''} per "
+            "server alternating between the two (ABBA); both servers under uvicorn with "
+            f"{workers} each, one under load at a time. Requests/s over all rounds, p50 and p99 "
+            "of the median round.")
+
+
 def _http_section(records: list[Record]) -> list[str]:
     rows = []
     for record in records:
@@ -100,10 +112,7 @@ def _http_section(records: list[Record]) -> list[str]:
         return []
     first = next(r for r in records if r.kind == "http").extra
     return ["## Over HTTP", "",
-            f"`wrk -t1 -c{first['connections']} -d{first['seconds']}s --latency` from a separate "
-            f"process over loopback, after a 2 s warm-up; both servers under uvicorn with "
-            f"{first['workers']} worker{'s' if first['workers'] != 1 else ''} each, one server at "
-            "a time.", "",
+            _http_method(first), "",
             *_table(["store", "scenario", "server", "requests/s", "p50 ms", "p99 ms",
                      "non-2xx"], rows)]
 
