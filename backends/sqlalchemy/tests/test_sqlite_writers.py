@@ -16,6 +16,7 @@ from oauth2_conformance.records import make_code, make_token
 from oauth2_core_sqlalchemy import SQLStorage
 from oauth2_core_sqlalchemy._engine import build_engine, writer_lock
 from sqlalchemy import event
+from threads_at_once import run_together
 
 from oauth2_core.models import Consumed
 
@@ -43,23 +44,11 @@ def storage(tmp_path: Path) -> Iterator[SQLStorage]:
 
 
 def _race(work: Any) -> list[BaseException]:
-    barrier = threading.Barrier(THREADS)
-    failures: list[BaseException] = []
+    def rounds(index: int) -> None:
+        for round_ in range(ROUNDS):
+            work(index, round_)
 
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            for round_ in range(ROUNDS):
-                work(index, round_)
-        except BaseException as exc:  # collected, asserted below
-            failures.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return failures
+    return run_together(THREADS, rounds)
 
 
 def test_concurrent_writers_of_one_process_never_meet_a_locked_database(

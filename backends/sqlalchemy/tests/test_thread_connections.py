@@ -15,6 +15,7 @@ from oauth2_conformance.records import make_token
 from oauth2_core_sqlalchemy import SQLStorage
 from oauth2_core_sqlalchemy._engine import build_engine
 from oauth2_core_sqlalchemy._thread_connections import wants_thread_connections
+from threads_at_once import run_together
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -26,26 +27,6 @@ def storage(tmp_path: Path) -> Iterator[SQLStorage]:
     handle.upgrade_schema()
     yield handle
     handle.close()
-
-
-def _in_threads(count: int, work: object) -> list[BaseException]:
-    meeting = threading.Barrier(count, timeout=10)
-    failures: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            meeting.wait()
-            work(index)  # type: ignore[operator]
-            meeting.wait()  # every thread still alive (and holding its connection) here
-        except BaseException as exc:  # collected, asserted by the caller
-            failures.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return failures
 
 
 def test_each_thread_has_its_own_connection_and_the_pool_stays_free(
@@ -62,7 +43,7 @@ def test_each_thread_has_its_own_connection_and_the_pool_stays_free(
         assert storage.query_token(tokens[index].access_token_hash, now=NOW) == tokens[index]
         seen[index] = storage._runner._checkout().dbapi_connection
 
-    assert _in_threads(6, work) == []
+    assert run_together(6, work, hold=True) == []
     assert len({id(connection) for connection in seen.values()}) == 6
     assert storage.engine.pool.checkedout() == 0  # six threads, a pool of one, no wait
     for token in tokens:  # and from this thread, on a seventh connection
