@@ -4,7 +4,6 @@ engine, and (SQLite's own trace) one statement per lookup or save."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -30,14 +29,6 @@ def _code() -> AuthorizationCode:
 
 def _instrument(storage: SQLStorage) -> None:
     sa.event.listen(storage.engine, "before_cursor_execute", lambda *_: None)
-
-
-@pytest.fixture
-def storage(harness: SQLHarness) -> Iterator[SQLStorage]:
-    handle = harness.make_storage("direct")
-    assert isinstance(handle, SQLStorage)
-    yield handle
-    harness.drop_namespace("direct")
 
 
 def test_a_plain_engine_takes_the_direct_path_an_instrumented_one_does_not(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -45,14 +45,6 @@ def _token(grant_id: str) -> Token:
         issued_at=NOW,
         access_expires_at=NOW + timedelta(hours=1),
     )
-
-
-@pytest.fixture
-def storage(harness: SQLHarness) -> Iterator[SQLStorage]:
-    handle = harness.make_storage("grant-mark")
-    assert isinstance(handle, SQLStorage)
-    yield handle
-    harness.drop_namespace("grant-mark")
 
 
 def _save_while_held(storage: SQLStorage, token: Token, hold: Callable[[Connection], None]) -> None:

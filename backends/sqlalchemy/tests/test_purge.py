@@ -6,9 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from oauth2_core_sqlalchemy import SQLStorage
-from oauth2_core_sqlalchemy.testing import SQLHarness
 from sqlalchemy import event
 
 from oauth2_core.models import AlreadyConsumed, AuthorizationCode, Reused, Token
@@ -43,13 +41,6 @@ def _token(access_expires_at: datetime, refresh_expires_at: datetime | None = No
         refresh_token_hash=hash_token(generate_token()) if refresh_expires_at else None,
         refresh_expires_at=refresh_expires_at,
     )
-
-
-@pytest.fixture
-def storage(harness: SQLHarness) -> Any:
-    handle = harness.make_storage("purge")
-    yield handle
-    harness.drop_namespace("purge")
 
 
 def test_purge_deletes_in_bounded_batches(storage: SQLStorage) -> None:
