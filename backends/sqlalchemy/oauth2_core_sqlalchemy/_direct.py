@@ -5,11 +5,12 @@ per-call machinery (building the Core statement, the ``Connection`` and its exec
 context, result wrapping): on SQLite four times the database's own lookup, on PostgreSQL
 more than the network round trip. A :class:`Prepared` statement is compiled for the
 engine's dialect when the store is built; a call converts its parameters with the column
-types' own bind processors, runs the SQL text on a pooled DBAPI connection and converts the
-row back with the types' result processors, so values are exactly those the Core path reads
-and writes. The pool, its checkout events (the stale-connection checks of ``_engine``) and
-SQLAlchemy's error classes are kept: driver errors are wrapped as SQLAlchemy wraps them, and a
-disconnect invalidates the connection and the pool's older ones, as ``Connection`` does.
+types' own bind processors, runs the SQL text on the DBAPI connection the thread holds
+(``_thread_connections``) or on a pooled one, and converts the row back with the types'
+result processors, so values are exactly those the Core path reads and writes. The pool, its
+checkout events (the stale-connection checks of ``_engine``) and SQLAlchemy's error classes
+are kept: driver errors are wrapped as SQLAlchemy wraps them, and a disconnect invalidates the
+connection and the pool's older ones, as ``Connection`` does.
 
 An engine with ``before_cursor_execute``/``after_cursor_execute`` listeners (tracing,
 statement logs) takes the ordinary ``Connection.execute`` path instead, so instrumentation
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from oauth2_core_sqlalchemy._thread_connections import ThreadConnections, wants_thread_connections
+from oauth2_core_sqlalchemy._thread_connections import Held, thread_connections
 from oauth2_core_sqlalchemy.errors import translate_errors
 
 __all__ = ["Prepared", "Runner"]
@@ -91,16 +92,24 @@ class Runner:
         self._reading: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         self._dialect = engine.dialect
         self._dbapi_error: Any = engine.dialect.loaded_dbapi.Error  # the driver's Error class
-        self._threads = ThreadConnections(engine) if wants_thread_connections(engine) else None
+        self._threads = thread_connections(engine)
 
     def close(self) -> None:
-        """Close the connections held by threads (the pool's are the engine's to dispose)."""
+        """End the connections threads hold (the pool's idle ones are the engine's to dispose)."""
         if self._threads is not None:
             self._threads.close_all()
 
+    def release(self) -> None:
+        """Give back this thread's held connection before it checks out one of its own, so
+        that a thread never holds two of the pool's connections."""
+        if self._threads is not None:
+            self._threads.release()
+
     def _checkout(self) -> Any:
         if self._threads is not None:
-            return self._threads.get()
+            held = self._threads.get()
+            if held is not None:
+                return held
         return self.engine.raw_connection()
 
     def prepare(self, statement: _Statement) -> Prepared:
@@ -113,6 +122,7 @@ class Runner:
     def first(self, prepared: Prepared, values: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row the statement returns, by column key, or None."""
         if self._instrumented():
+            self.release()
             with self._lock(prepared), translate_errors(), self.engine.connect() as conn:
                 found = conn.execute(prepared.statement, dict(values)).mappings().first()
             return None if found is None else dict(found)
@@ -123,6 +133,7 @@ class Runner:
     def execute(self, prepared: Prepared, values: Mapping[str, Any]) -> int:
         """Run a statement without a result set; its row count."""
         if self._instrumented():
+            self.release()
             with self._lock(prepared), translate_errors(), self.engine.connect() as conn:
                 return int(conn.execute(prepared.statement, dict(values)).rowcount)
         with self._lock(prepared):
@@ -142,24 +153,30 @@ class Runner:
             except self._dbapi_error as exc:
                 disconnect = self._dialect.is_disconnect(exc, None, None)
                 raise self._wrap(prepared, params, exc, disconnect=disconnect) from exc
+            held = isinstance(connection, Held)
             cursor = None
             try:
                 cursor = connection.cursor()
                 cursor.execute(prepared.sql, params)
                 rows = list(cursor.fetchall()) if fetch else []
                 return rows, cursor.rowcount
-            except self._dbapi_error as exc:
+            except BaseException as exc:
+                if held:
+                    connection.failed()
+                if not isinstance(exc, self._dbapi_error):
+                    raise
                 dbapi_connection = connection.dbapi_connection
                 disconnect = self._dialect.is_disconnect(exc, dbapi_connection, cursor)
-                if disconnect and self._threads is not None:
-                    self._threads.discard(connection)
+                if disconnect and held:
+                    self._threads.discard(connection, exc)  # type: ignore[union-attr]
                 elif disconnect:
                     # As Connection does: retire this connection, and every one opened before
                     # it (what dropped this one most likely dropped its elders).
                     self.engine.pool._invalidate(connection, exc)
                 raise self._wrap(prepared, params, exc, disconnect=disconnect) from exc
             finally:
-                if cursor is not None and connection.is_valid:
+                # A held connection keeps its cursor for the thread's next statement.
+                if cursor is not None and not held and connection.is_valid:
                     cursor.close()
                 connection.close()
 

@@ -10,7 +10,8 @@ caught at checkout without a ping per operation: a connection whose socket alrea
 longer than ``ping_after_idle`` seconds is pinged first, and one that fails the ping is replaced
 along with every connection opened before it, as ``pool_pre_ping`` would. A connection that
 dies while in use fails its operation with ``StorageUnavailable``; SQLAlchemy's disconnect
-detection then retires the pool's older connections too.
+detection then retires the pool's older connections too. The connections threads hold between
+statements (``_thread_connections``) pass the same checks before each statement.
 
 Options read from the URL query and removed before the driver sees it:
 ``pool_timeout`` (seconds to wait for a free connection, default 2), ``pool_size``,
@@ -27,6 +28,7 @@ import math
 import select
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,16 @@ from sqlalchemy.pool import StaticPool
 
 from oauth2_core.errors import ConfigurationError
 
-__all__ = ["EngineSettings", "build_engine", "parse_url", "writer_lock"]
+__all__ = [
+    "EngineSettings",
+    "build_engine",
+    "engine_settings",
+    "has_pending_input",
+    "idle_since",
+    "mark_idle_since",
+    "parse_url",
+    "writer_lock",
+]
 
 # One driver per database family: the ones this package is tested with.
 _DRIVERS = {
@@ -56,6 +67,10 @@ _DRIVERS = {
 _SQLITE_BUSY_TIMEOUT_MS = 5000
 _SERVER_STATUS_IN_TRANS = 1  # MySQL protocol status flag, set while a transaction is open
 _IDLE_SINCE = "oauth2_core_idle_since"  # key in the pool record's info (cleared on reconnect)
+# Set by a thread's lease after each statement (_thread_connections): its idle time starts
+# there, not when the lease goes back to the pool.
+_LAST_STATEMENT = "oauth2_core_last_statement"
+_SETTINGS: weakref.WeakKeyDictionary[Engine, EngineSettings] = weakref.WeakKeyDictionary()
 _SQLITE_WRITERS: dict[str, threading.RLock] = {}
 _SQLITE_WRITERS_GUARD = threading.Lock()
 
@@ -166,7 +181,23 @@ def build_engine(url: str | URL, settings: EngineSettings | None = None) -> Engi
         _check_stale_connections(engine, settings.ping_after_idle)
     if backend in ("mysql", "mariadb"):
         _skip_idle_rollbacks(engine)
+    _SETTINGS[engine] = settings
     return engine
+
+
+def engine_settings(engine: Engine) -> EngineSettings | None:
+    """The settings ``build_engine`` made the engine with; None for anyone else's engine."""
+    return _SETTINGS.get(engine)
+
+
+def mark_idle_since(info: dict[Any, Any], when: float) -> None:
+    """Record, in a pool record's ``info``, the end of a leased connection's last statement."""
+    info[_LAST_STATEMENT] = when
+
+
+def idle_since(info: dict[Any, Any]) -> float:
+    """When a leased connection's last statement ended (0 if unknown: treat as long idle)."""
+    return float(info.get(_LAST_STATEMENT, 0.0))
 
 
 def _check_stale_connections(engine: Engine, ping_after_idle: float) -> None:
@@ -179,7 +210,8 @@ def _check_stale_connections(engine: Engine, ping_after_idle: float) -> None:
 
     @event.listens_for(engine, "checkin")
     def _idle_from(_dbapi_connection: Any, record: Any) -> None:
-        record.info[_IDLE_SINCE] = time.monotonic()
+        last_statement = record.info.pop(_LAST_STATEMENT, None)
+        record.info[_IDLE_SINCE] = time.monotonic() if last_statement is None else last_statement
 
     @event.listens_for(engine, "checkout")
     def _ping_if_stale(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -187,7 +219,7 @@ def _check_stale_connections(engine: Engine, ping_after_idle: float) -> None:
         if idle_since is None:  # just connected
             return
         fresh = time.monotonic() - idle_since <= ping_after_idle
-        if fresh and not _has_pending_input(dbapi_connection):
+        if fresh and not has_pending_input(dbapi_connection):
             return
         try:
             dialect.do_ping(dbapi_connection)
@@ -198,7 +230,7 @@ def _check_stale_connections(engine: Engine, ping_after_idle: float) -> None:
             raise sa_exc.InvalidatePoolError("stale pooled connection") from exc
 
 
-def _has_pending_input(dbapi_connection: Any) -> bool:
+def has_pending_input(dbapi_connection: Any) -> bool:
     """Whether the server sent anything to a session with no statement running: the goodbye
     of a terminated backend, or end of stream. A poll of the socket, no round trip."""
     try:

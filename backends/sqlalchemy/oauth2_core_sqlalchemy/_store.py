@@ -140,6 +140,7 @@ class SQLStore:
     # -- plumbing ------------------------------------------------------------------------
     @contextlib.contextmanager
     def _connect(self) -> Iterator[Connection]:
+        self._runner.release()
         with translate_errors(), self.engine.connect() as conn:
             yield conn
 

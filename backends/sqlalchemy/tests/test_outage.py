@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ import sqlalchemy as sa
 from oauth2_core_sqlalchemy import SQLStorage
 from oauth2_core_sqlalchemy._engine import EngineSettings, build_engine
 from oauth2_core_sqlalchemy.testing import SQLHarness
+from server_sessions import driver_session_id, kill, server_only, session_id
 
 from oauth2_core import AuthorizationServer
 from oauth2_core.errors import StorageUnavailable
@@ -62,37 +62,6 @@ def test_exhausted_pool_raises_storage_unavailable(harness: SQLHarness) -> None:
         harness.drop_namespace("pool")
 
 
-def _session_id(harness: SQLHarness, conn: sa.Connection) -> int:
-    postgresql = harness.backend == "postgresql"
-    query = "SELECT pg_backend_pid()" if postgresql else "SELECT CONNECTION_ID()"
-    return int(conn.exec_driver_sql(query).scalar_one())
-
-
-def _kill(harness: SQLHarness, session_id: int) -> None:
-    """Terminate a session from another one, and wait until the server has let it go."""
-    admin = build_engine(harness.url)
-    try:
-        with admin.connect() as conn:
-            if harness.backend == "postgresql":
-                # PostgreSQL 14+: waits (up to 5 s) until the backend is gone.
-                conn.exec_driver_sql(f"SELECT pg_terminate_backend({session_id}, 5000)")
-                return
-            conn.exec_driver_sql(f"KILL CONNECTION {session_id}")
-            alive = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %s"
-            for _ in range(500):
-                if not conn.exec_driver_sql(alive, (session_id,)).scalar_one():
-                    return
-                time.sleep(0.01)
-            raise AssertionError(f"session {session_id} survived KILL")
-    finally:
-        admin.dispose()
-
-
-def _server_only(harness: SQLHarness) -> None:
-    if harness.backend == "sqlite":
-        pytest.skip("SQLite has no server to drop connections")
-
-
 @pytest.mark.parametrize(
     "settings",
     [
@@ -105,24 +74,24 @@ def test_idle_connection_killed_by_the_server_is_replaced(
     harness: SQLHarness, settings: EngineSettings
 ) -> None:
     """A restart or a proxy drops pooled sessions: the next operation must not notice."""
-    _server_only(harness)
+    server_only(harness)
     harness.make_storage("dropped").close()
     settings = replace(settings, pool_size=1, max_overflow=0)
     storage = SQLStorage(build_engine(harness.namespace_url("dropped"), settings))
     try:
         with storage.engine.connect() as conn:
-            killed = _session_id(harness, conn)
-        _kill(harness, killed)
+            killed = session_id(harness, conn)
+        kill(harness, killed)
         assert storage.query_client("c") is None
         with storage.engine.connect() as conn:
-            assert _session_id(harness, conn) != killed
+            assert session_id(harness, conn) != killed
     finally:
         storage.close()
         harness.drop_namespace("dropped")
 
 
 def test_idle_connection_is_pinged_and_busy_one_is_not(harness: SQLHarness) -> None:
-    _server_only(harness)
+    server_only(harness)
     harness.make_storage("idle").close()
     pings: list[object] = []
     for ping_after_idle, expected in ((0.0, 2), (math.inf, 0)):
@@ -145,13 +114,6 @@ def test_idle_connection_is_pinged_and_busy_one_is_not(harness: SQLHarness) -> N
     harness.drop_namespace("idle")
 
 
-def _driver_session_id(dbapi_connection: Any) -> int:
-    info = getattr(dbapi_connection, "info", None)  # psycopg
-    if info is not None and hasattr(info, "backend_pid"):
-        return int(info.backend_pid)
-    return int(dbapi_connection.thread_id())  # PyMySQL
-
-
 @pytest.mark.parametrize("pre_ping", [False, True])
 @pytest.mark.parametrize("path", ["direct", "instrumented"])
 def test_connection_killed_while_in_use_raises_storage_unavailable(
@@ -162,7 +124,7 @@ def test_connection_killed_while_in_use_raises_storage_unavailable(
     ``direct``: the request path's DBAPI execution (``_direct``), the session killed by a pool
     checkout listener registered after the stale checks; ``instrumented``: an engine with a
     cursor listener, which takes SQLAlchemy's own execution path."""
-    _server_only(harness)
+    server_only(harness)
     harness.make_storage("hot").close()
     settings = EngineSettings(pool_size=1, max_overflow=0, pre_ping=pre_ping)
     storage = SQLStorage(build_engine(harness.namespace_url("hot"), settings))
@@ -171,13 +133,13 @@ def test_connection_killed_while_in_use_raises_storage_unavailable(
     def kill_first_statement(conn: sa.Connection, *_: Any) -> None:
         if not killed:
             killed.append(0)  # before _session_id's own statement comes through here
-            killed[0] = _session_id(harness, conn)
-            _kill(harness, killed[0])
+            killed[0] = session_id(harness, conn)
+            kill(harness, killed[0])
 
     def kill_first_checkout(dbapi_connection: Any, *_: Any) -> None:
         if not killed:
-            killed.append(_driver_session_id(dbapi_connection))
-            _kill(harness, killed[0])
+            killed.append(driver_session_id(dbapi_connection))
+            kill(harness, killed[0])
 
     try:
         assert storage.query_client("c") is None  # connected before the listener exists

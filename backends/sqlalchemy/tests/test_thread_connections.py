@@ -14,7 +14,7 @@ import pytest
 from oauth2_conformance.records import make_token
 from oauth2_core_sqlalchemy import SQLStorage
 from oauth2_core_sqlalchemy._engine import build_engine
-from oauth2_core_sqlalchemy._thread_connections import wants_thread_connections
+from oauth2_core_sqlalchemy._thread_connections import DetachedConnections, thread_connections
 from threads_at_once import run_together
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -89,6 +89,6 @@ def test_close_closes_every_threads_connection(storage: SQLStorage) -> None:
 def test_only_sqlite_files_use_thread_connections(tmp_path: Path, url: str, wanted: bool) -> None:
     engine = build_engine(url.format(dir=tmp_path))
     try:
-        assert wants_thread_connections(engine) is wanted
+        assert isinstance(thread_connections(engine), DetachedConnections) is wanted
     finally:
         engine.dispose()
