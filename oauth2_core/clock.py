@@ -19,9 +19,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
 def to_utc_ms(moment: datetime) -> datetime:
     """Return ``moment`` as aware UTC, truncated to milliseconds.
 
