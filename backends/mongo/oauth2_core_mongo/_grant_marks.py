@@ -49,4 +49,5 @@ def mark_grant(marks: Collection[Document], grant_id: str, now: datetime) -> Non
 
 def grant_is_marked(marks: Collection[Document], grant_id: str, now: datetime) -> bool:
     """Whether a revocation of ``grant_id`` still marks it at the engine's ``now``."""
-    return marks.find_one({"_id": grant_id, "until": {"$gt": now}}, {"_id": 1}) is not None
+    mark = marks.find_one({"_id": grant_id}, {"until": 1})  # by _id alone, compared here
+    return mark is not None and mark["until"] > now
