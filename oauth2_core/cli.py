@@ -41,7 +41,7 @@ def _server_options(parser: argparse.ArgumentParser, *, demo: bool) -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        help="requests doing storage work at once per worker (default 16)",
+        help="requests doing storage work at once per worker (default 8)",
     )
     parser.add_argument("--users", metavar="FILE", help="user file for the login page")
     parser.add_argument("--secret-key", help="key signing cookies (default: random per start)")

@@ -37,7 +37,10 @@ APP_KEYS = (
     "auto_approve_as",
     "config",
 )
-DEFAULT_THREADS = 16
+# Storage calls a worker runs at once. More threads than this contend for the GIL (futex
+# calls, kernel time) more than they overlap I/O on a store answering in well under a
+# millisecond: 8 beat 16 on every backend and scenario of the HTTP bench (docs/server.md).
+DEFAULT_THREADS = 8
 _ENGINE_FIELDS = {f.name: f for f in dataclasses.fields(ServerConfig)}
 
 

@@ -62,7 +62,7 @@ def test_threads_from_flag_environment_and_config_file(tmp_path: Path) -> None:
     environ = {"OAUTH2_CONFIG": str(config), "OAUTH2_THREADS": "6"}
     assert load_settings({}, environ).threads == 6
     assert load_settings({"threads": 8}, environ).threads == 8
-    assert load_settings({"storage": "memory://"}, {}).threads == DEFAULT_THREADS == 16
+    assert load_settings({"storage": "memory://"}, {}).threads == DEFAULT_THREADS == 8
 
 
 @pytest.mark.parametrize(
