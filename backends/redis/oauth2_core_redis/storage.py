@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from redis import RedisCluster
+from redis import Redis, RedisCluster
 from redis.commands.core import Script
 
 from oauth2_core.clock import to_epoch_ms
@@ -59,6 +59,7 @@ from oauth2_core_redis._keys import (
     parse_pointer,
     refresh_pointer_value,
 )
+from oauth2_core_redis._thread_clients import ThreadClients
 
 __all__ = ["RedisStorage", "open_storage"]
 
@@ -89,6 +90,10 @@ class RedisStorage:
             not isinstance(client, RedisCluster) if single_node is None else single_node
         )
         self._owns_client = owns_client
+        # The hot helpers' commands go over a connection per thread (_thread_clients).
+        self._threads = (
+            ThreadClients(client) if self.single_node and isinstance(client, Redis) else None
+        )
         self._purge = self._script(_scripts.PURGE_RECORD)
         self._cluster: ClusterPaths | None = None
         if self.single_node:
@@ -133,15 +138,17 @@ class RedisStorage:
     # The two hot helpers catch driver errors inline: a context manager costs a generator
     # per call on paths measured in tens of microseconds.
     def _call(self, script: Script, keys: list[str], args: list[Any]) -> Any:
+        threads = self._threads
         try:
-            reply = script(keys=keys, args=args)
+            reply = script(keys=keys, args=args, client=None if threads is None else threads.get())
         except DRIVER_ERRORS as exc:
             raise unavailable(exc) from exc
         return text(reply)
 
     def _get(self, key: str) -> str | None:
+        threads = self._threads
         try:
-            reply = self.redis.get(key)
+            reply = (self.redis if threads is None else threads.get()).get(key)
         except DRIVER_ERRORS as exc:
             raise unavailable(exc) from exc
         return text(reply)  # type: ignore[no-any-return]
@@ -151,6 +158,8 @@ class RedisStorage:
         return deployment_warnings(self.redis)
 
     def close(self) -> None:
+        if self._threads is not None:
+            self._threads.close_all()
         if self._owns_client:
             with driver_errors():
                 self.redis.close()
