@@ -24,7 +24,7 @@ from oauth2_core_sqlalchemy._thread_connections import (
 )
 from oauth2_core_sqlalchemy.testing import SQLHarness
 from server_sessions import driver_session_id, kill, server_only
-from threads_at_once import run_together
+from threads_at_once import run_together, while_alive
 
 from oauth2_core.errors import StorageUnavailable
 
@@ -89,24 +89,13 @@ def test_a_thread_gives_its_lease_back_before_a_transaction(open_store: Any) -> 
 
 def test_store_close_gives_every_lease_back(open_store: Any) -> None:
     store = open_store(pool_size=4, max_overflow=0)
-    leased = threading.Barrier(3, timeout=10)
-    closed = threading.Event()
 
-    def work() -> None:
-        store.query_client("c")
-        leased.wait()
-        closed.wait(timeout=10)  # alive, lease in hand, while the store closes
+    def close_with_leases_out() -> None:
+        assert store.engine.pool.checkedout() == 2  # type: ignore[attr-defined]
+        store._runner.close()
+        assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    leased.wait()
-    assert store.engine.pool.checkedout() == 2  # type: ignore[attr-defined]
-    store._runner.close()
-    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-    closed.set()
-    for thread in threads:
-        thread.join()
+    while_alive(2, lambda: store.query_client("c"), close_with_leases_out)
 
 
 @pytest.mark.parametrize(

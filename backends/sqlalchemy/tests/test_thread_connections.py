@@ -5,7 +5,6 @@ pool keeps its whole capacity for everyone else."""
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from oauth2_conformance.records import make_token
 from oauth2_core_sqlalchemy import SQLStorage
 from oauth2_core_sqlalchemy._engine import build_engine
 from oauth2_core_sqlalchemy._thread_connections import DetachedConnections, thread_connections
-from threads_at_once import run_together
+from threads_at_once import run_together, while_alive
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -52,23 +51,12 @@ def test_each_thread_has_its_own_connection_and_the_pool_stays_free(
 
 def test_close_closes_every_threads_connection(storage: SQLStorage) -> None:
     held: list[sqlite3.Connection] = []
-    ready = threading.Barrier(4, timeout=10)  # three workers and this thread
-    closed = threading.Event()
 
     def work() -> None:
         storage.query_token("0" * 64, now=NOW)
         held.append(storage._runner._checkout().dbapi_connection)
-        ready.wait()
-        closed.wait(timeout=10)  # alive, connection in hand, while the store closes
 
-    threads = [threading.Thread(target=work) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    storage.close()
-    closed.set()
-    for thread in threads:
-        thread.join()
+    while_alive(3, work, storage.close)  # alive, connection in hand, while the store closes
     assert len(held) == 3
     for connection in held:
         with pytest.raises(sqlite3.ProgrammingError, match="closed"):

@@ -30,3 +30,28 @@ def run_together(
     for thread in threads:
         thread.join()
     return failures
+
+
+def while_alive(count: int, work: Callable[[], object], action: Callable[[], object]) -> None:
+    """Run ``work()`` in ``count`` threads, then ``action()`` here while every one of them is
+    still alive (holding what it opened); the threads end once ``action`` returns."""
+    done = threading.Barrier(count + 1, timeout=10)
+    acted = threading.Event()
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            done.wait()
+            acted.wait(timeout=10)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    done.wait()
+    try:
+        action()
+    finally:
+        acted.set()
+        for thread in threads:
+            thread.join()
