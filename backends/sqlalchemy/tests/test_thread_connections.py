@@ -56,11 +56,14 @@ def test_close_closes_every_threads_connection(storage: SQLStorage) -> None:
         storage.query_token("0" * 64, now=NOW)
         held.append(storage._runner._checkout().dbapi_connection)
 
-    while_alive(3, work, storage.close)  # alive, connection in hand, while the store closes
-    assert len(held) == 3
-    for connection in held:
-        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
-            connection.execute("SELECT 1")
+    def close_while_threads_hold_them() -> None:
+        storage.close()
+        assert len(held) == 3
+        for connection in held:  # closed by close(), not by their threads ending
+            with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+                connection.execute("SELECT 1")
+
+    while_alive(3, work, close_while_threads_hold_them)
     # A store used after close opens a fresh connection for the thread.
     assert storage.query_token("0" * 64, now=NOW) is None
 
