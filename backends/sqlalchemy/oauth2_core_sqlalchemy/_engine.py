@@ -47,6 +47,7 @@ __all__ = [
     "engine_settings",
     "has_pending_input",
     "idle_since",
+    "is_memory_sqlite",
     "mark_idle_since",
     "parse_url",
     "writer_lock",
@@ -136,7 +137,7 @@ def parse_url(url: str | URL) -> tuple[URL, EngineSettings]:
     return parsed.set(drivername=driver, query=query), settings
 
 
-def _is_memory_sqlite(url: URL) -> bool:
+def is_memory_sqlite(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
 
 
@@ -150,7 +151,7 @@ def build_engine(url: str | URL, settings: EngineSettings | None = None) -> Engi
     if backend == "sqlite":
         connect_args["check_same_thread"] = False
         connect_args["timeout"] = _SQLITE_BUSY_TIMEOUT_MS / 1000
-        if _is_memory_sqlite(parsed):
+        if is_memory_sqlite(parsed):
             # One shared connection, or each thread would see its own empty database.
             kwargs["poolclass"] = StaticPool
         else:
@@ -293,9 +294,7 @@ def writer_lock(engine: Engine) -> contextlib.AbstractContextManager[Any]:
         return contextlib.nullcontext()
     url = engine.url
     key = (
-        f"memory:{id(engine)}"
-        if _is_memory_sqlite(url)
-        else str(Path(url.database or "").resolve())
+        f"memory:{id(engine)}" if is_memory_sqlite(url) else str(Path(url.database or "").resolve())
     )
     with _SQLITE_WRITERS_GUARD:
         return _SQLITE_WRITERS.setdefault(key, threading.RLock())

@@ -43,6 +43,7 @@ from oauth2_core_sqlalchemy._engine import (
     engine_settings,
     has_pending_input,
     idle_since,
+    is_memory_sqlite,
     mark_idle_since,
 )
 
@@ -58,11 +59,8 @@ __all__ = [
 def thread_connections(engine: Engine) -> ThreadConnections | None:
     """How the engine's request path keeps a connection per thread, or None: per statement."""
     if engine.dialect.name == "sqlite":
-        database = engine.url.database or ""
-        if (
-            isinstance(engine.pool, (StaticPool, SingletonThreadPool))
-            or database in ("", ":memory:")
-            or engine.url.query.get("mode") == "memory"
+        if is_memory_sqlite(engine.url) or isinstance(
+            engine.pool, (StaticPool, SingletonThreadPool)
         ):
             return None
         return DetachedConnections(engine)
