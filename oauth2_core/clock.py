@@ -24,10 +24,14 @@ def to_utc_ms(moment: datetime) -> datetime:
 
     Naive datetimes are refused: guessing their zone is how expiry bugs are born.
     """
+    # Every instant the engine hands out is already in this form: skip the conversion (on
+    # CPython 3.11 ``datetime.replace`` alone costs more than a SQLite lookup's row decoding).
+    if moment.tzinfo is UTC and not moment.microsecond % 1000:
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("naive datetime: the engine only deals in timezone-aware UTC instants")
     moment = moment.astimezone(UTC)
-    return moment.replace(microsecond=moment.microsecond - moment.microsecond % 1000)
+    return moment - timedelta(microseconds=moment.microsecond % 1000)
 
 
 def to_epoch_ms(moment: datetime) -> int:
@@ -52,7 +56,7 @@ class SystemClock:
 
     def now(self) -> datetime:
         # Whole milliseconds since the epoch, exactly: cheaper than truncating datetime.now().
-        return _EPOCH + timedelta(milliseconds=time.time_ns() // 1_000_000)
+        return _EPOCH + time.time_ns() // 1_000_000 * _MS
 
 
 class FakeClock:

@@ -20,7 +20,7 @@ sees every statement.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from oauth2_core_sqlalchemy._thread_connections import Held, thread_connections
-from oauth2_core_sqlalchemy.errors import translate_errors
+from oauth2_core_sqlalchemy.errors import translate_error, translate_errors
 
 __all__ = ["Prepared", "Runner"]
 
@@ -39,7 +39,7 @@ _Statement = sa.Select[Any] | sa.Insert | sa.Update
 class Prepared:
     """One statement compiled for one dialect, with its parameter and column converters."""
 
-    __slots__ = ("_binds", "_columns", "_named", "sql", "statement", "writes")
+    __slots__ = ("_binds", "_named", "_results", "sql", "statement", "writes")
 
     def __init__(self, statement: _Statement, engine: Engine) -> None:
         dialect = engine.dialect
@@ -57,27 +57,30 @@ class Prepared:
         )
         self._named = not compiled.positional
         columns = getattr(statement, "exported_columns", ())
-        self._columns: tuple[tuple[str, _Processor], ...] = tuple(
-            (column.key, column.type.dialect_impl(dialect).result_processor(dialect, None))
-            for column in columns
+        self._results: tuple[_Processor, ...] = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         )
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
-        converted = [
-            (name, value if process is None else process(value))
-            for name, process in self._binds
-            for value in (values[name],)
-        ]
         if self._named:
-            return dict(converted)
-        return tuple(value for _, value in converted)
+            return {
+                name: values[name] if process is None else process(values[name])
+                for name, process in self._binds
+            }
+        return tuple(
+            [
+                values[name] if process is None else process(values[name])
+                for name, process in self._binds
+            ]
+        )
 
-    def row(self, raw: tuple[Any, ...]) -> dict[str, Any]:
+    def values(self, raw: Sequence[Any]) -> list[Any]:
+        """A row's values in column order, converted as the Core path converts them."""
         # Every type here reads NULL as None: a processor is only worth calling on a value.
-        return {
-            key: value if process is None or value is None else process(value)
-            for (key, process), value in zip(self._columns, raw, strict=True)
-        }
+        return [
+            value if process is None or value is None else process(value)
+            for process, value in zip(self._results, raw, strict=True)
+        ]
 
 
 class Runner:
@@ -119,16 +122,19 @@ class Runner:
         dispatch = self.engine.dispatch
         return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
-    def first(self, prepared: Prepared, values: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The first row the statement returns, by column key, or None."""
+    def first(self, prepared: Prepared, values: Mapping[str, Any]) -> Sequence[Any] | None:
+        """The first row the statement returns, in its column order, or None."""
         if self._instrumented():
             self.release()
             with self._lock(prepared), translate_errors(), self.engine.connect() as conn:
-                found = conn.execute(prepared.statement, dict(values)).mappings().first()
-            return None if found is None else dict(found)
-        with self._lock(prepared):
+                found = conn.execute(prepared.statement, dict(values)).first()
+            return None if found is None else tuple(found)
+        if prepared.writes:
+            with self._writing:
+                rows, _ = self._run(prepared, values, fetch=True)
+        else:
             rows, _ = self._run(prepared, values, fetch=True)
-        return prepared.row(rows[0]) if rows else None
+        return prepared.values(rows[0]) if rows else None
 
     def execute(self, prepared: Prepared, values: Mapping[str, Any]) -> int:
         """Run a statement without a result set; its row count."""
@@ -144,39 +150,47 @@ class Runner:
 
     def _run(
         self, prepared: Prepared, values: Mapping[str, Any], *, fetch: bool
-    ) -> tuple[list[Any], int]:
+    ) -> tuple[Sequence[Any], int]:
         params = prepared.parameters(values)
-        with translate_errors():
-            try:
-                # The pool raises its own TimeoutError; connect errors come through raw.
-                connection = self._checkout()
-            except self._dbapi_error as exc:
-                disconnect = self._dialect.is_disconnect(exc, None, None)
-                raise self._wrap(prepared, params, exc, disconnect=disconnect) from exc
-            held = isinstance(connection, Held)
-            cursor = None
-            try:
-                cursor = connection.cursor()
-                cursor.execute(prepared.sql, params)
-                rows = list(cursor.fetchall()) if fetch else []
-                return rows, cursor.rowcount
-            except BaseException as exc:
-                if held:
-                    connection.failed()
-                if not isinstance(exc, self._dbapi_error):
-                    raise
-                dbapi_connection = connection.dbapi_connection
-                disconnect = self._dialect.is_disconnect(exc, dbapi_connection, cursor)
-                if disconnect and held:
-                    self._threads.discard(connection, exc)  # type: ignore[union-attr]
-                elif disconnect:
-                    # As Connection does: retire this connection, and every one opened before
-                    # it (what dropped this one most likely dropped its elders).
-                    self.engine.pool._invalidate(connection, exc)
-                raise self._wrap(prepared, params, exc, disconnect=disconnect) from exc
-            finally:
-                # A held connection keeps its cursor for the thread's next statement.
-                if cursor is not None and not held and connection.is_valid:
+        # ``translate_errors`` inlined: as a context manager it costs a microsecond per call.
+        try:
+            return self._on_connection(prepared, params, fetch)
+        except sa_exc.SQLAlchemyError as exc:
+            raise translate_error(exc) from exc
+
+    def _on_connection(
+        self, prepared: Prepared, params: Any, fetch: bool
+    ) -> tuple[Sequence[Any], int]:
+        try:
+            # The pool raises its own TimeoutError; connect errors come through raw.
+            connection = self._checkout()
+        except self._dbapi_error as exc:
+            disconnect = self._dialect.is_disconnect(exc, None, None)
+            raise self._wrap(prepared, params, exc, disconnect=disconnect) from exc
+        held = isinstance(connection, Held)
+        cursor = None
+        try:
+            cursor = connection.cursor()
+            cursor.execute(prepared.sql, params)
+            return (cursor.fetchall() if fetch else []), cursor.rowcount
+        except BaseException as exc:
+            if held:
+                connection.failed()
+            if not isinstance(exc, self._dbapi_error):
+                raise
+            dbapi_connection = connection.dbapi_connection
+            disconnect = self._dialect.is_disconnect(exc, dbapi_connection, cursor)
+            if disconnect and held:
+                self._threads.discard(connection, exc)  # type: ignore[union-attr]
+            elif disconnect:
+                # As Connection does: retire this connection, and every one opened before
+                # it (what dropped this one most likely dropped its elders).
+                self.engine.pool._invalidate(connection, exc)
+            raise self._wrap(prepared, params, exc, disconnect=disconnect) from exc
+        finally:
+            # A held connection keeps its cursor for the thread's next statement.
+            if not held:
+                if cursor is not None and connection.is_valid:
                     cursor.close()
                 connection.close()
 

@@ -1,8 +1,16 @@
-"""Rows to frozen records and back; the only place that knows both shapes."""
+"""Rows to frozen records and back; the only place that knows both shapes.
+
+The request path reads rows positionally: its statements select a record's columns in the
+order of the record's fields (``*_FIELDS``) and ``*_from_values`` hands them straight to the
+constructor. Building a mapping and reading it back by key cost as much as SQLite's own
+lookup (issue 9's profiles). ``*_from_row`` reads a Core mapping (administration, and the
+rotation statements that run through Core).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,13 +18,30 @@ import sqlalchemy as sa
 from oauth2_core.models import AuthorizationCode, Client, Token
 
 __all__ = [
+    "CLIENT_FIELDS",
+    "CODE_FIELDS",
+    "TOKEN_FIELDS",
     "client_from_row",
+    "client_from_values",
     "client_values",
-    "code_from_row",
+    "code_from_values",
     "code_values",
     "token_from_row",
+    "token_from_values",
     "token_values",
 ]
+
+
+def _field_names(model: type[Any]) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(model))
+
+
+# Column keys in constructor order (each contract column is named after its record's field).
+CLIENT_FIELDS = _field_names(Client)
+CODE_FIELDS = _field_names(AuthorizationCode)
+TOKEN_FIELDS = _field_names(Token)
+_CODE_USER = CODE_FIELDS.index("user_id")
+_TOKEN_USER = TOKEN_FIELDS.index("user_id")
 
 
 def _user_id_for(column: sa.Column[Any], user_id: str | None) -> Any:
@@ -24,10 +49,6 @@ def _user_id_for(column: sa.Column[Any], user_id: str | None) -> Any:
     if user_id is None or column.type.python_type is str:
         return user_id
     return column.type.python_type(user_id)
-
-
-def _user_id_from(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def client_values(client: Client) -> dict[str, Any]:
@@ -45,19 +66,35 @@ def client_values(client: Client) -> dict[str, Any]:
     }
 
 
-def client_from_row(row: Mapping[Any, Any]) -> Client:
+def client_from_values(values: Sequence[Any]) -> Client:
+    (
+        client_id,
+        secret_hash,
+        redirect_uris,
+        grant_types,
+        response_types,
+        scope,
+        auth_method,
+        name,
+        can_introspect,
+        created_at,
+    ) = values
     return Client(
-        client_id=row["client_id"],
-        client_secret_hash=row["client_secret_hash"],
-        redirect_uris=tuple(row["redirect_uris"]),
-        grant_types=tuple(row["grant_types"]),
-        response_types=tuple(row["response_types"]),
-        scope=row["scope"],
-        token_endpoint_auth_method=row["token_endpoint_auth_method"],
-        client_name=row["client_name"],
-        can_introspect=bool(row["can_introspect"]),
-        created_at=row["created_at"],
+        client_id,
+        secret_hash,
+        tuple(redirect_uris),
+        tuple(grant_types),
+        tuple(response_types),
+        scope,
+        auth_method,
+        name,
+        bool(can_introspect),
+        created_at,
     )
+
+
+def client_from_row(row: Mapping[Any, Any]) -> Client:
+    return client_from_values([row[name] for name in CLIENT_FIELDS])
 
 
 def code_values(table: sa.Table, code: AuthorizationCode) -> dict[str, Any]:
@@ -76,20 +113,10 @@ def code_values(table: sa.Table, code: AuthorizationCode) -> dict[str, Any]:
     }
 
 
-def code_from_row(row: Mapping[Any, Any]) -> AuthorizationCode:
-    return AuthorizationCode(
-        code_hash=row["code_hash"],
-        client_id=row["client_id"],
-        user_id=str(row["user_id"]),
-        redirect_uri=row["redirect_uri"],
-        scope=row["scope"],
-        grant_id=row["grant_id"],
-        issued_at=row["issued_at"],
-        expires_at=row["expires_at"],
-        code_challenge=row["code_challenge"],
-        code_challenge_method=row["code_challenge_method"],
-        consumed_at=row["consumed_at"],
-    )
+def code_from_values(values: Sequence[Any]) -> AuthorizationCode:
+    fields = list(values)
+    fields[_CODE_USER] = str(fields[_CODE_USER])
+    return AuthorizationCode(*fields)
 
 
 def token_values(table: sa.Table, token: Token) -> dict[str, Any]:
@@ -111,19 +138,14 @@ def token_values(table: sa.Table, token: Token) -> dict[str, Any]:
     }
 
 
+def token_from_values(values: Sequence[Any]) -> Token:
+    user_id = values[_TOKEN_USER]
+    if user_id is None or type(user_id) is str:
+        return Token(*values)
+    fields = list(values)
+    fields[_TOKEN_USER] = str(user_id)
+    return Token(*fields)
+
+
 def token_from_row(row: Mapping[Any, Any]) -> Token:
-    return Token(
-        access_token_hash=row["access_token_hash"],
-        refresh_token_hash=row["refresh_token_hash"],
-        client_id=row["client_id"],
-        user_id=_user_id_from(row["user_id"]),
-        scope=row["scope"],
-        grant_id=row["grant_id"],
-        grant_type=row["grant_type"],
-        token_type=row["token_type"],
-        issued_at=row["issued_at"],
-        access_expires_at=row["access_expires_at"],
-        refresh_expires_at=row["refresh_expires_at"],
-        revoked_at=row["revoked_at"],
-        rotated_at=row["rotated_at"],
-    )
+    return token_from_values([row[name] for name in TOKEN_FIELDS])

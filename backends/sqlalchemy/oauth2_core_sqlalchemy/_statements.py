@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from oauth2_core_sqlalchemy._direct import Prepared, Runner
+from oauth2_core_sqlalchemy._records import CLIENT_FIELDS, CODE_FIELDS, TOKEN_FIELDS
 from oauth2_core_sqlalchemy.tables import Tables, default_tables
 
 __all__ = ["RequestStatements", "grant_lock_key"]
@@ -38,6 +39,12 @@ def _binds(table: sa.Table, contract: sa.Table) -> dict[str, Any]:
     }
 
 
+def _record_columns(table: sa.Table, fields: tuple[str, ...]) -> list[sa.Column[Any]]:
+    """The columns ``_records``' ``*_from_values`` read, in that order (an application's
+    own columns are not read)."""
+    return [table.c[name] for name in fields]
+
+
 def _insert(table: sa.Table, contract: sa.Table) -> sa.Insert:
     return sa.insert(table).values(_binds(table, contract))
 
@@ -56,10 +63,13 @@ class RequestStatements:
         digest = sa.bindparam("digest", type_=c.access_token_hash.type)
 
         self.client: Prepared = prepare(
-            sa.select(clients).where(clients.c.client_id == sa.bindparam("client_id"))
+            sa.select(*_record_columns(clients, CLIENT_FIELDS)).where(
+                clients.c.client_id == sa.bindparam("client_id")
+            )
         )
+        token_record = _record_columns(tokens, TOKEN_FIELDS)
         self.active_token: Prepared = prepare(
-            sa.select(tokens).where(
+            sa.select(*token_record).where(
                 (c.access_token_hash == digest)
                 & c.revoked_at.is_(None)
                 & c.rotated_at.is_(None)
@@ -67,7 +77,9 @@ class RequestStatements:
             )
         )
         self.live_refresh: Prepared = prepare(
-            sa.select(tokens).where((c.refresh_token_hash == digest) & (c.refresh_expires_at > now))
+            sa.select(*token_record).where(
+                (c.refresh_token_hash == digest) & (c.refresh_expires_at > now)
+            )
         )
         # A record that is already revoked skips the mark (and, on PostgreSQL, the lock).
         self.insert_token: Prepared = prepare(_insert(tokens, _CONTRACT.tokens))
@@ -84,10 +96,11 @@ class RequestStatements:
             unconsumed = live_code & codes.c.consumed_at.is_(None)
             return sa.update(codes).where(unconsumed).values(consumed_at=now)
 
-        self.select_code: Prepared = prepare(sa.select(codes).where(live_code))
+        code_record = _record_columns(codes, CODE_FIELDS)
+        self.select_code: Prepared = prepare(sa.select(*code_record).where(live_code))
         self.consume_code: Prepared = prepare(consume())
         self.consume_code_returning: Prepared | None = (
-            prepare(consume().returning(*codes.c)) if dialect.update_returning else None
+            prepare(consume().returning(*code_record)) if dialect.update_returning else None
         )
 
     def _insert_honouring_mark(self, tables: Tables, now: Any) -> sa.Insert:

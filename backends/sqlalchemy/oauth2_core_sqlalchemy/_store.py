@@ -81,10 +81,12 @@ from oauth2_core_sqlalchemy._direct import Runner
 from oauth2_core_sqlalchemy._engine import writer_lock
 from oauth2_core_sqlalchemy._records import (
     client_from_row,
+    client_from_values,
     client_values,
-    code_from_row,
+    code_from_values,
     code_values,
     token_from_row,
+    token_from_values,
     token_values,
 )
 from oauth2_core_sqlalchemy._statements import RequestStatements, grant_lock_key
@@ -165,7 +167,7 @@ class SQLStore:
     # -- clients -------------------------------------------------------------------------
     def query_client(self, client_id: str) -> Client | None:
         row = self._runner.first(self._hot.client, {"client_id": client_id})
-        return None if row is None else client_from_row(row)
+        return None if row is None else client_from_values(row)
 
     @_retry_conflicts
     def save_client(self, client: Client) -> None:
@@ -208,21 +210,22 @@ class SQLStore:
         if hot.consume_code_returning is not None:
             row = run.first(hot.consume_code_returning, params)
             if row is not None:
-                return Consumed(code_from_row(row))
+                return Consumed(code_from_values(row))
         else:
             # No UPDATE ... RETURNING (MariaDB): read first, so a replay costs one SELECT.
             found = run.first(hot.select_code, params)
             if found is None:
                 return NotFound()
-            code = code_from_row(found)
+            code = code_from_values(found)
             if code.consumed_at is not None:
                 return AlreadyConsumed(code)
             if run.execute(hot.consume_code, params) == 1:
                 return Consumed(replace(code, consumed_at=now))
         found = run.first(hot.select_code, params)
-        if found is None or found["consumed_at"] is None:
+        replayed = None if found is None else code_from_values(found)
+        if replayed is None or replayed.consumed_at is None:
             return NotFound()
-        return AlreadyConsumed(code_from_row(found))
+        return AlreadyConsumed(replayed)
 
     # -- tokens --------------------------------------------------------------------------
     @_retry_conflicts
@@ -262,12 +265,12 @@ class SQLStore:
     def query_token(self, access_token_hash: str, *, now: datetime) -> Token | None:
         params = {"digest": access_token_hash, "now": now}
         row = self._runner.first(self._hot.active_token, params)
-        return None if row is None else token_from_row(row)
+        return None if row is None else token_from_values(row)
 
     def query_refresh_token(self, refresh_token_hash: str, *, now: datetime) -> Token | None:
         params = {"digest": refresh_token_hash, "now": now}
         row = self._runner.first(self._hot.live_refresh, params)
-        return None if row is None else token_from_row(row)
+        return None if row is None else token_from_values(row)
 
     def _refresh_live(self, refresh_token_hash: str, now: datetime) -> Any:
         c = self.tables.tokens.c

@@ -74,8 +74,9 @@ def thread_connections(engine: Engine) -> ThreadConnections | None:
 
 class Held:
     """A thread's connection as ``Runner`` uses it: ``cursor()`` (one, kept between
-    statements: a new psycopg cursor costs about 7 us), ``close()`` after each statement
-    (which keeps both for the thread), ``dbapi_connection`` and ``is_valid``."""
+    statements: a new psycopg cursor costs about 7 us), ``failed()`` after a statement raised,
+    ``dbapi_connection`` and ``is_valid``. Unlike a pooled connection it is not closed after
+    a statement: connection and cursor stay with the thread."""
 
     __slots__ = ("__weakref__", "_cursor", "_end", "dbapi_connection", "is_valid", "proxy")
 
@@ -98,9 +99,6 @@ class Held:
         cursor, self._cursor = self._cursor, None
         if cursor is not None and self.is_valid:
             _close_quietly(cursor)
-
-    def close(self) -> None:
-        """The statement is done; the connection stays with its thread."""
 
     def end(self) -> None:
         """Give the connection up (back to the pool, or closed); idempotent."""

@@ -48,7 +48,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if dialect.name == "sqlite":
             return to_epoch_ms(value)
         if dialect.name in _MYSQL_DIALECTS:
-            return value.replace(tzinfo=None)
+            return _naive(value)
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
@@ -57,8 +57,35 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if isinstance(value, int):
             return from_epoch_ms(value)
         if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+            value = _aware(value)
         return to_utc_ms(value)
+
+
+# The constructor, not ``datetime.replace``: on CPython 3.11 replace costs four times as much,
+# and every instant read or written on MariaDB goes through one of these.
+def _naive(value: datetime) -> datetime:
+    return datetime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    return datetime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        UTC,
+    )
 
 
 class StringTuple(sa.types.TypeDecorator[tuple[str, ...]]):

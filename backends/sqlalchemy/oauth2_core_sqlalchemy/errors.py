@@ -13,7 +13,7 @@ import sqlalchemy.exc as sa_exc
 
 from oauth2_core.errors import Conflict, DuplicateKey, StorageError, StorageUnavailable
 
-__all__ = ["SchemaMissing", "is_unique_violation", "translate_errors"]
+__all__ = ["SchemaMissing", "is_unique_violation", "translate_error", "translate_errors"]
 
 UPGRADE_HINT = "run `oauth2-core-sqlalchemy upgrade URL` (or `oauth2-core migrate --storage URL`)"
 
@@ -41,7 +41,8 @@ def is_unique_violation(exc: sa_exc.IntegrityError) -> bool:
     return bool(_driver_codes(exc) & _UNIQUE) or "unique constraint" in str(exc.orig).lower()
 
 
-def _translate(exc: sa_exc.SQLAlchemyError) -> StorageError:
+def translate_error(exc: sa_exc.SQLAlchemyError) -> StorageError:
+    """The storage error to raise ``from`` a SQLAlchemy/driver error."""
     if isinstance(exc, sa_exc.TimeoutError):
         return StorageUnavailable("no database connection free within the pool timeout")
     if not isinstance(exc, sa_exc.DBAPIError):
@@ -69,4 +70,4 @@ def translate_errors() -> Iterator[None]:
     try:
         yield
     except sa_exc.SQLAlchemyError as exc:
-        raise _translate(exc) from exc
+        raise translate_error(exc) from exc
