@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from oauth2_core._context import EngineContext
+from oauth2_core._context import EngineContext, new_grant_saver
 from oauth2_core._render import render_error
 from oauth2_core.clock import Clock, SystemClock
 from oauth2_core.config import KNOWN_GRANT_TYPES, ServerConfig
@@ -97,6 +97,7 @@ class AuthorizationServer:
             },
             refresh_lifetime=timedelta(seconds=config.refresh_token_lifetime),
             code_lifetime=timedelta(seconds=config.authorization_code_lifetime),
+            save_new_grant_token=new_grant_saver(storage),
         )
         self._grants = {g: _TOKEN_GRANTS[g] for g in grants if g in _TOKEN_GRANTS}
         self._metadata = metadata.build_metadata(config)

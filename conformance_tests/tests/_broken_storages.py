@@ -281,6 +281,17 @@ class OutageMidRun(MemoryStorage):
             raise StorageUnavailable("connection lost") from exc
 
 
+class NewGrantSaveOverwrites(MemoryStorage):
+    """Offers ``save_new_grant_token`` but writes over whatever holds the digest."""
+
+    def save_new_grant_token(self, token: Token, *, now: datetime) -> None:
+        with self.data.lock:
+            self.data.tokens[token.access_token_hash] = token
+            if token.refresh_token_hash is not None:
+                self.data.refresh_index[token.refresh_token_hash] = token.access_token_hash
+            self.data.grant_tokens.setdefault(token.grant_id, set()).add(token.access_token_hash)
+
+
 def harness_of(storage_class: type[MemoryStorage]) -> Callable[[], MemoryHarness]:
     return lambda: MemoryHarness(storage_class)
 
@@ -300,4 +311,5 @@ BROKEN: dict[str, tuple[Callable[[], MemoryHarness], str]] = {
     "consume deletes the code": (harness_of(ConsumeDeletesCode), "CODE-002"),
     "expiry read from the wall clock": (harness_of(WallClockExpiry), "SKEW-001"),
     "client save is an upsert": (harness_of(ClientUpsert), "ERR-001"),
+    "new-grant save overwrites": (harness_of(NewGrantSaveOverwrites), "TOKEN-006"),
 }

@@ -46,5 +46,5 @@ def handle(ctx: EngineContext, client: Client, form: Params, now: datetime) -> O
         ctx, client, GRANT_TYPE, scope=scope, user_id=user_id_of(user),
         grant_id=new_grant_id(), now=now, refresh=True,
     )
-    ctx.storage.save_token(issued.record, now=now)
+    ctx.save_new_grant_token(issued.record, now=now)
     return token_response(issued.access_token, issued.lifetime, scope, issued.refresh_token)

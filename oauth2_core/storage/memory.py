@@ -115,10 +115,15 @@ class MemoryStorage:
         with self.data.lock:
             self._insert_token(token, now=now)
 
-    def _insert_token(self, token: Token, *, now: datetime) -> None:
+    def save_new_grant_token(self, token: Token, *, now: datetime) -> None:
+        """``NewGrantTokenStore`` (here only to show the contract: a dict lookup is free)."""
+        with self.data.lock:
+            self._insert_token(token, now=now, new_grant=True)
+
+    def _insert_token(self, token: Token, *, now: datetime, new_grant: bool = False) -> None:
         data = self.data
         token = _as_utc(token)
-        marked_until = data.revoked_grants.get(token.grant_id)
+        marked_until = None if new_grant else data.revoked_grants.get(token.grant_id)
         if marked_until is not None and now < marked_until:
             token = token.retired(now=now.astimezone(UTC))
         existing = data.tokens.get(token.access_token_hash)

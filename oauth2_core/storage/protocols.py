@@ -29,6 +29,7 @@ __all__ = [
     "ClientStore",
     "DeploymentChecks",
     "Maintenance",
+    "NewGrantTokenStore",
     "SchemaManagement",
     "Storage",
     "TokenStore",
@@ -179,4 +180,16 @@ class ClientLister(Protocol):
 
     def list_clients(self) -> list[Client]:
         """Every registered client, in no particular order."""
+        ...
+
+
+@runtime_checkable
+class NewGrantTokenStore(Protocol):
+    """Optional: a cheaper save for the first token of a grant the engine just created."""
+
+    def save_new_grant_token(self, token: Token, *, now: datetime) -> None:
+        """``save_token`` for a record whose ``grant_id`` the engine generated for this save
+        (client_credentials, password): nobody holds anything of that grant yet, so no
+        ``revoke_grant`` can have marked it and the mark need not be read. Every other rule
+        of ``save_token`` holds (``DuplicateKey`` on a digest collision)."""
         ...

@@ -171,7 +171,7 @@ def test_engine_rechecks_expiry_of_what_a_store_returns(grace: int) -> None:
 
 
 ROUND_TRIPS = {
-    "client_credentials": {"query_client": 1, "save_token": 1},
+    "client_credentials": {"query_client": 1, "save_new_grant_token": 1},
     "authorize": {"query_client": 1, "save_authorization_code": 1},
     "code_exchange": {"query_client": 1, "consume_authorization_code": 1, "save_token": 1},
     "refresh": {"query_client": 1, "query_refresh_token": 1, "rotate_refresh_token": 1},
@@ -204,6 +204,33 @@ def test_round_trips_per_operation(env: Env) -> None:
     measure("revoke_refresh_with_hint", lambda: env.revoke(
         {"token": other["refresh_token"], "token_type_hint": "refresh_token"}, client="app"))
     assert measured == ROUND_TRIPS
+
+
+class _WithoutNewGrantSave(CountingStorage):
+    """A backend that does not offer the optional ``NewGrantTokenStore``."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "save_new_grant_token":
+            raise AttributeError(name)
+        return super().__getattr__(name)
+
+
+def test_new_grant_tokens_fall_back_to_save_token() -> None:
+    env = make_env(storage=_WithoutNewGrantSave())
+    env.add_client("rs", grant_types=["client_credentials"], redirect_uris=[])
+    env.storage.reset()
+    response = env.token({"grant_type": "client_credentials"}, client="rs")
+    assert response.status == 200
+    assert env.storage.trips() == {"query_client": 1, "save_token": 1}
+    assert env.bearer(response.json()["access_token"]).grant_type == "client_credentials"
+
+
+def test_new_grant_save_is_not_used_for_an_existing_grant(env: Env) -> None:
+    """A code's grant may be revoked by a replay racing the exchange: its tokens go through
+    ``save_token``, which honours the revoked-grant mark (``test_grant_marks``)."""
+    env.code_flow("app")
+    assert "save_new_grant_token" not in env.storage.trips()
+    assert env.storage.trips()["save_token"] == 1
 
 
 def test_narrowed_refresh_costs_one_extra_save(env: Env) -> None:

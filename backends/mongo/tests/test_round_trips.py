@@ -67,6 +67,9 @@ def test_round_trips_per_operation(
     assert commands.take() == ["update tokens", "find revoked_grants"] * 20
     storage.query_token(tokens[0].access_token_hash, now=clock.now())
     assert commands.take() == ["find tokens"]
+    # The first token of a grant the save creates: no mark can exist, the insert alone.
+    storage.save_new_grant_token(make_token(clock.now()), now=clock.now())
+    assert commands.take() == ["update tokens"]
     assert tokens[0].refresh_token_hash is not None
     storage.rotate_refresh_token(
         tokens[0].refresh_token_hash, successor(tokens[0], clock.now()), now=clock.now()

@@ -81,7 +81,8 @@ class RequestStatements:
                 (c.refresh_token_hash == digest) & (c.refresh_expires_at > now)
             )
         )
-        # A record that is already revoked skips the mark (and, on PostgreSQL, the lock).
+        # A record already revoked, or the first of a grant created for it, skips the mark
+        # (and, on PostgreSQL, the lock).
         self.insert_token: Prepared = prepare(_insert(tokens, _CONTRACT.tokens))
         self.insert_token_honouring_mark: Prepared = prepare(
             self._insert_honouring_mark(tables, now)

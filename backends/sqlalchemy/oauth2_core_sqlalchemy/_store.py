@@ -77,7 +77,7 @@ from oauth2_core.models import (
 )
 from oauth2_core.storage import Capability
 from oauth2_core.storage.protocols import REVOKED_GRANT_MARK_SECONDS
-from oauth2_core_sqlalchemy._direct import Runner
+from oauth2_core_sqlalchemy._direct import Prepared, Runner
 from oauth2_core_sqlalchemy._engine import writer_lock
 from oauth2_core_sqlalchemy._records import (
     client_from_row,
@@ -230,13 +230,21 @@ class SQLStore:
     # -- tokens --------------------------------------------------------------------------
     @_retry_conflicts
     def save_token(self, token: Token, *, now: datetime) -> None:
+        # A record already revoked needs no mark check (the mark would not change it).
+        hot = self._hot
+        retired = token.revoked_at is not None
+        self._save_token(
+            token, now, hot.insert_token if retired else hot.insert_token_honouring_mark
+        )
+
+    @_retry_conflicts
+    def save_new_grant_token(self, token: Token, *, now: datetime) -> None:
+        """``NewGrantTokenStore``: a plain insert (no mark subquery, no advisory lock)."""
+        self._save_token(token, now, self._hot.insert_token)
+
+    def _save_token(self, token: Token, now: datetime, insert: Prepared) -> None:
         table = self.tables.tokens
         values = token_values(table, token)
-        insert = (
-            self._hot.insert_token
-            if token.revoked_at is not None
-            else self._hot.insert_token_honouring_mark
-        )
 
         def expired_same_key() -> Any:
             same_key = table.c.access_token_hash == token.access_token_hash

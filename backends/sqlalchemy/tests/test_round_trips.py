@@ -112,3 +112,21 @@ def test_statements_per_operation(
         measured[name] = len(statements)
     expected = {name: counts[COLUMN[harness.backend]] for name, counts in EXPECTED.items()}
     assert measured == expected
+
+
+def test_a_new_grant_token_is_saved_without_reading_the_marks(
+    counted: tuple[SQLStorage, list[str]],
+) -> None:
+    """``save_token`` reads revoke_grant's mark in its one statement; the first token of a
+    grant created by the save cannot be marked, so ``save_new_grant_token`` is a plain INSERT."""
+    storage, statements = counted
+    storage.save_token(_token(new_grant_id()), now=NOW)
+    [marked] = statements
+    assert "oauth2_revoked_grants" in marked
+    statements.clear()
+    token = _token(new_grant_id())
+    storage.save_new_grant_token(token, now=NOW)
+    [plain] = statements
+    assert plain.startswith("INSERT INTO oauth2_tokens")
+    assert "oauth2_revoked_grants" not in plain and "advisory" not in plain
+    assert storage.query_token(token.access_token_hash, now=NOW) == token

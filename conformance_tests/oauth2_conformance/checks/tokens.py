@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from oauth2_conformance.context import CheckContext
 from oauth2_conformance.records import AWKWARD_SCOPE, make_token
 from oauth2_conformance.registry import check
+from oauth2_core.errors import DuplicateKey
+from oauth2_core.storage import NewGrantTokenStore
 
 
 @check(
@@ -90,3 +94,40 @@ def scope_exact(ctx: CheckContext) -> None:
     assert token is not None and token.scope == scope, (token and token.scope, scope)
     refreshed = ctx.storage.query_refresh_token(issued.refresh_hash, now=ctx.now())
     assert refreshed is not None and refreshed.scope == scope
+
+
+@check(
+    "TOKEN-006",
+    "save_new_grant_token, where offered, stores what save_token stores",
+    group="tokens",
+    rfc="RFC 6749 s10.10",
+    hint="save_new_grant_token may skip reading revoke_grant's mark, nothing else: insert "
+    "the same record under the same unique keys and raise DuplicateKey on a live access or "
+    "refresh digest, as save_token does.",
+)
+def new_grant_save(ctx: CheckContext) -> None:
+    """Optional ``NewGrantTokenStore``: the record reads back by both digests through another
+    handle, collides with records saved either way, and is retired by its grant's revocation."""
+    storage = ctx.storage
+    if not isinstance(storage, NewGrantTokenStore):
+        pytest.skip("TOKEN-006: the storage has no save_new_grant_token (optional)")
+    now = ctx.now()
+    issued = make_token(now)
+    storage.save_new_grant_token(issued.record, now=now)
+    other = ctx.make_storage()
+    assert other.query_token(issued.access_hash, now=now) == issued.record
+    assert other.query_refresh_token(issued.refresh_hash, now=now) == issued.record
+    with pytest.raises(DuplicateKey):
+        storage.save_new_grant_token(issued.record, now=now)
+    clash = make_token(now, refresh_token_hash=issued.refresh_hash)
+    with pytest.raises(DuplicateKey):
+        storage.save_new_grant_token(clash.record, now=now)
+    first = make_token(now, refresh=False, user_id=None, grant_type="client_credentials")
+    storage.save_token(first.record, now=now)
+    with pytest.raises(DuplicateKey):
+        storage.save_new_grant_token(first.record, now=now)
+    assert storage.query_token(first.access_hash, now=now) == first.record
+    storage.revoke_grant(issued.record.grant_id, now=now)
+    assert storage.query_token(issued.access_hash, now=now) is None, (
+        "revoke_grant left a token saved by save_new_grant_token active"
+    )
