@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,7 +48,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if dialect.name == "sqlite":
             return to_epoch_ms(value)
         if dialect.name in _MYSQL_DIALECTS:
-            return _naive(value)
+            return _with_zone(value, None)
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
@@ -57,13 +57,13 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if isinstance(value, int):
             return from_epoch_ms(value)
         if value.tzinfo is None:
-            value = _aware(value)
+            value = _with_zone(value, UTC)
         return to_utc_ms(value)
 
 
 # The constructor, not ``datetime.replace``: on CPython 3.11 replace costs four times as much,
-# and every instant read or written on MariaDB goes through one of these.
-def _naive(value: datetime) -> datetime:
+# and every instant read or written on MariaDB goes through this.
+def _with_zone(value: datetime, zone: tzinfo | None) -> datetime:
     return datetime(
         value.year,
         value.month,
@@ -72,19 +72,7 @@ def _naive(value: datetime) -> datetime:
         value.minute,
         value.second,
         value.microsecond,
-    )
-
-
-def _aware(value: datetime) -> datetime:
-    return datetime(
-        value.year,
-        value.month,
-        value.day,
-        value.hour,
-        value.minute,
-        value.second,
-        value.microsecond,
-        UTC,
+        zone,
     )
 
 
