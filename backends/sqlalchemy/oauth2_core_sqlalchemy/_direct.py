@@ -92,7 +92,6 @@ class Runner:
         self.engine = engine
         # Held around every write statement (``_engine.writer_lock``).
         self._writing = writing or contextlib.nullcontext()
-        self._reading: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         self._dialect = engine.dialect
         self._dbapi_error: Any = engine.dialect.loaded_dbapi.Error  # the driver's Error class
         self._threads = thread_connections(engine)
@@ -146,7 +145,7 @@ class Runner:
             return self._run(prepared, values, fetch=False)[1]
 
     def _lock(self, prepared: Prepared) -> contextlib.AbstractContextManager[Any]:
-        return self._writing if prepared.writes else self._reading
+        return self._writing if prepared.writes else contextlib.nullcontext()
 
     def _run(
         self, prepared: Prepared, values: Mapping[str, Any], *, fetch: bool
