@@ -20,6 +20,7 @@ sees every statement.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -28,12 +29,39 @@ import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import Engine
 
 from oauth2_core_sqlalchemy._thread_connections import Held, thread_connections
+from oauth2_core_sqlalchemy._types import DirectProcessors
 from oauth2_core_sqlalchemy.errors import translate_error, translate_errors
 
 __all__ = ["Prepared", "Runner"]
 
 _Processor = Callable[[Any], Any] | None
 _Statement = sa.Select[Any] | sa.Insert | sa.Update
+_PYFORMAT = re.compile(r"%%|%\((\w+)\)s")
+
+
+def _processors(type_: sa.types.TypeEngine[Any], dialect: Any) -> DirectProcessors:
+    """(bind, result) converters of a non-NULL value: our types' direct ones (``_types``),
+    else SQLAlchemy's (which every type here passes NULL through unchanged)."""
+    impl = type_.dialect_impl(dialect)
+    direct = getattr(impl, "direct_processors", None)
+    found = None if direct is None else direct(dialect)
+    if found is not None:
+        return found
+    return impl.bind_processor(dialect), impl.result_processor(dialect, None)
+
+
+def _positional(sql: str) -> tuple[str, list[str]]:
+    """``%(name)s`` placeholders as ``%s``, with the names in order of appearance: a driver
+    given a tuple skips matching a mapping to the query (psycopg reorders it per call)."""
+    names: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return "%%"
+        names.append(match.group(1))
+        return "%s"
+
+    return _PYFORMAT.sub(placeholder, sql), names
 
 
 class Prepared:
@@ -48,35 +76,41 @@ class Prepared:
         self.writes = not isinstance(statement, sa.Select)
         self.sql = compiled.string
         processors = {
-            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-            for name, bind in compiled.binds.items()
+            name: _processors(bind.type, dialect)[0] for name, bind in compiled.binds.items()
         }
         order = compiled.positiontup if compiled.positional else list(processors)
+        self._named = not compiled.positional
+        if self._named and dialect.paramstyle == "pyformat":
+            self.sql, order = _positional(self.sql)
+            self._named = False
         self._binds: tuple[tuple[str, _Processor], ...] = tuple(
             (name, processors[name]) for name in order or ()
         )
-        self._named = not compiled.positional
         columns = getattr(statement, "exported_columns", ())
         self._results: tuple[_Processor, ...] = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+            _processors(column.type, dialect)[1] for column in columns
         )
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
+        # NULL passes unchanged: a processor is only worth calling on a value.
         if self._named:
             return {
-                name: values[name] if process is None else process(values[name])
+                name: process(value)
+                if (value := values[name]) is not None and process is not None
+                else value
                 for name, process in self._binds
             }
         return tuple(
             [
-                values[name] if process is None else process(values[name])
+                process(value)
+                if (value := values[name]) is not None and process is not None
+                else value
                 for name, process in self._binds
             ]
         )
 
     def values(self, raw: Sequence[Any]) -> list[Any]:
         """A row's values in column order, converted as the Core path converts them."""
-        # Every type here reads NULL as None: a processor is only worth calling on a value.
         return [
             value if process is None or value is None else process(value)
             for process, value in zip(self._results, raw, strict=True)
@@ -123,7 +157,8 @@ class Runner:
 
     def first(self, prepared: Prepared, values: Mapping[str, Any]) -> Sequence[Any] | None:
         """The first row the statement returns, in its column order, or None."""
-        if self._instrumented():
+        dispatch = self.engine.dispatch  # ``_instrumented``, inlined on the hottest call
+        if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
             self.release()
             with self._lock(prepared), translate_errors(), self.engine.connect() as conn:
                 found = conn.execute(prepared.statement, dict(values)).first()

@@ -137,6 +137,20 @@ def parse_url(url: str | URL) -> tuple[URL, EngineSettings]:
     return parsed.set(drivername=driver, query=query), settings
 
 
+def _utc_session_options(options: str | tuple[str, ...] | None) -> str | None:
+    """libpq ``options`` with the session in UTC, unless the URL's own choose a zone.
+
+    psycopg then returns timestamptz with ``datetime.UTC`` itself, which ``to_utc_ms`` passes
+    through untouched; under a zone such as Debian's default ``Etc/UTC`` every instant read
+    took an ``astimezone`` and a subtraction. The instants are the same either way.
+    """
+    if isinstance(options, tuple):
+        return None  # given twice: the driver's error, not ours to resolve
+    if options and "timezone" in options.lower():
+        return None
+    return f"{options} -c TimeZone=UTC" if options else "-c TimeZone=UTC"
+
+
 def is_memory_sqlite(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
 
@@ -170,6 +184,10 @@ def build_engine(url: str | URL, settings: EngineSettings | None = None) -> Engi
         # A request the server host never acknowledges (gone, partitioned) fails in 10 s
         # instead of waiting out TCP's retransmissions (libpq, Linux).
         connect_args["tcp_user_timeout"] = 10_000
+    if backend == "postgresql":
+        options = _utc_session_options(parsed.query.get("options"))
+        if options is not None:
+            connect_args["options"] = options
     if backend in ("mysql", "mariadb"):
         # pymysql waits forever for a silent server otherwise.
         connect_args.setdefault("read_timeout", 10)

@@ -67,19 +67,14 @@ class RequestStatements:
                 clients.c.client_id == sa.bindparam("client_id")
             )
         )
+        # Token lookups go by key alone; the store tests liveness on the record it read, so
+        # the statement carries no instant to convert and the server no predicate to test.
         token_record = _record_columns(tokens, TOKEN_FIELDS)
-        self.active_token: Prepared = prepare(
-            sa.select(*token_record).where(
-                (c.access_token_hash == digest)
-                & c.revoked_at.is_(None)
-                & c.rotated_at.is_(None)
-                & (c.access_expires_at > now)
-            )
+        self.token_by_access: Prepared = prepare(
+            sa.select(*token_record).where(c.access_token_hash == digest)
         )
-        self.live_refresh: Prepared = prepare(
-            sa.select(*token_record).where(
-                (c.refresh_token_hash == digest) & (c.refresh_expires_at > now)
-            )
+        self.token_by_refresh: Prepared = prepare(
+            sa.select(*token_record).where(c.refresh_token_hash == digest)
         )
         # A record already revoked, or the first of a grant created for it, skips the mark
         # (and, on PostgreSQL, the lock).

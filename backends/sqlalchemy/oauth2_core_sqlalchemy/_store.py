@@ -271,14 +271,19 @@ class SQLStore:
         insert()
 
     def query_token(self, access_token_hash: str, *, now: datetime) -> Token | None:
-        params = {"digest": access_token_hash, "now": now}
-        row = self._runner.first(self._hot.active_token, params)
-        return None if row is None else token_from_values(row)
+        row = self._runner.first(self._hot.token_by_access, {"digest": access_token_hash})
+        if row is None:
+            return None
+        token = token_from_values(row)
+        return token if token.is_access_active(now) else None
 
     def query_refresh_token(self, refresh_token_hash: str, *, now: datetime) -> Token | None:
-        params = {"digest": refresh_token_hash, "now": now}
-        row = self._runner.first(self._hot.live_refresh, params)
-        return None if row is None else token_from_values(row)
+        row = self._runner.first(self._hot.token_by_refresh, {"digest": refresh_token_hash})
+        if row is None:
+            return None
+        token = token_from_values(row)
+        expires = token.refresh_expires_at
+        return token if expires is not None and now < expires else None
 
     def _refresh_live(self, refresh_token_hash: str, now: datetime) -> Any:
         c = self.tables.tokens.c

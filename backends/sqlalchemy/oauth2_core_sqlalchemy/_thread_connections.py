@@ -172,7 +172,10 @@ class _Lease(Held):
         self.close()
 
     def close(self) -> None:
-        mark_idle_since(self._info, time.monotonic())
+        self.mark_used(time.monotonic())
+
+    def mark_used(self, when: float) -> None:
+        mark_idle_since(self._info, when)
 
     def idle_since(self) -> float:
         return idle_since(self._info)
@@ -206,13 +209,18 @@ class LeasedConnections(ThreadConnections):
         # The checks a checkout would make (the pool's and _engine's stale-connection ones);
         # one that fails sends the lease back, marked idle since its last statement, and the
         # pool's next checkout pings, replaces or reuses it.
-        return (
+        now = time.monotonic()
+        usable = (
             lease.pool is pool
             and getattr(pool, "_invalidate_time", 0) <= lease.started
             and (recycle < 0 or time.time() - lease.started <= recycle)
-            and time.monotonic() - lease.idle_since() <= self._settings.ping_after_idle
+            and now - lease.idle_since() <= self._settings.ping_after_idle
             and not has_pending_input(lease.dbapi_connection)
         )
+        if usable:
+            # Idle from this statement's start on: a little early, so never a missed ping.
+            lease.mark_used(now)
+        return usable
 
     def _take(self) -> _Lease | None:
         with self._lock:

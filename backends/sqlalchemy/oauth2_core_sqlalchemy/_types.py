@@ -7,11 +7,17 @@
   their ``*_bin`` collations still ignore trailing spaces (PAD SPACE), which would make
   ``"app "`` find client ``"app"``; binary strings never pad.
 - Tuples of strings (redirect URIs, grant types) are stored as JSON text.
+
+Each type also offers ``direct_processors(dialect)``: the same conversions as plain functions
+of a non-NULL value, for the request path's compiled statements (``_direct``). SQLAlchemy's
+``TypeDecorator`` processors reach ``process_*`` through two more Python calls per value, and
+on a token lookup those calls were a tenth of the client's work (issue 9).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -21,9 +27,12 @@ from sqlalchemy.engine import Dialect
 
 from oauth2_core.clock import from_epoch_ms, to_epoch_ms, to_utc_ms
 
-__all__ = ["StringTuple", "UTCDateTime", "key"]
+__all__ = ["DirectProcessors", "StringTuple", "UTCDateTime", "key"]
 
 _MYSQL_DIALECTS = ("mysql", "mariadb")
+
+# (bind, result) converters of a non-NULL value; None where the value passes unchanged.
+DirectProcessors = tuple[Callable[[Any], Any] | None, Callable[[Any], Any] | None]
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -44,12 +53,11 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        value = to_utc_ms(value)
         if dialect.name == "sqlite":
-            return to_epoch_ms(value)
+            return _epoch_ms_of(value)
         if dialect.name in _MYSQL_DIALECTS:
-            return _with_zone(value, None)
-        return value
+            return _naive_utc_of(value)
+        return to_utc_ms(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -57,8 +65,30 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         if isinstance(value, int):
             return from_epoch_ms(value)
         if value.tzinfo is None:
-            value = _with_zone(value, UTC)
+            return _aware_of_naive_utc(value)
         return to_utc_ms(value)
+
+    def direct_processors(self, dialect: Dialect) -> DirectProcessors | None:
+        if dialect.name == "sqlite":
+            return _epoch_ms_of, from_epoch_ms
+        if dialect.name in _MYSQL_DIALECTS:
+            return _naive_utc_of, _aware_of_naive_utc
+        if dialect.name == "postgresql":
+            # timestamptz comes back aware (UTC itself on sessions in UTC, ``_engine``).
+            return to_utc_ms, to_utc_ms
+        return None  # another dialect: the TypeDecorator's own processors
+
+
+def _epoch_ms_of(value: datetime) -> int:
+    return to_epoch_ms(to_utc_ms(value))
+
+
+def _naive_utc_of(value: datetime) -> datetime:
+    return _with_zone(to_utc_ms(value), None)
+
+
+def _aware_of_naive_utc(value: datetime) -> datetime:
+    return to_utc_ms(_with_zone(value, UTC))
 
 
 # The constructor, not ``datetime.replace``: on CPython 3.11 replace costs four times as much,
@@ -83,10 +113,21 @@ class StringTuple(sa.types.TypeDecorator[tuple[str, ...]]):
     cache_ok = True
 
     def process_bind_param(self, value: tuple[str, ...] | None, dialect: Dialect) -> Any:
-        return None if value is None else json.dumps(list(value))
+        return None if value is None else _json_list_of(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> tuple[str, ...] | None:
-        return None if value is None else tuple(json.loads(value))
+        return None if value is None else _tuple_of_json(value)
+
+    def direct_processors(self, dialect: Dialect) -> DirectProcessors | None:
+        return _json_list_of, _tuple_of_json
+
+
+def _json_list_of(value: tuple[str, ...]) -> str:
+    return json.dumps(list(value))
+
+
+def _tuple_of_json(value: str) -> tuple[str, ...]:
+    return tuple(json.loads(value))
 
 
 class _BinaryKey(sa.types.TypeDecorator[str]):
@@ -96,12 +137,22 @@ class _BinaryKey(sa.types.TypeDecorator[str]):
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
-        return None if value is None else value.encode("utf-8")
+        return None if value is None else _utf8_of(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        if value is None or isinstance(value, str):
-            return value  # a column not yet migrated to VARBINARY (before revision 0003)
-        return bytes(value).decode("utf-8")
+        return None if value is None else _text_of_binary_key(value)
+
+    def direct_processors(self, dialect: Dialect) -> DirectProcessors | None:
+        return _utf8_of, _text_of_binary_key
+
+
+def _utf8_of(value: str) -> bytes:
+    return value.encode("utf-8")
+
+
+def _text_of_binary_key(value: Any) -> str:
+    # A str: a column not yet migrated to VARBINARY (before revision 0003).
+    return value if isinstance(value, str) else bytes(value).decode("utf-8")
 
 
 def key(length: int = 255) -> sa.types.TypeEngine[str]:

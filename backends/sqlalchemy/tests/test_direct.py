@@ -139,3 +139,29 @@ def test_sqlite_runs_one_statement_per_lookup_and_save(
         step()
         counts[name] = len(traced)
     assert counts == dict.fromkeys(steps, 1)
+
+
+def test_postgresql_sessions_run_in_utc_and_read_instants_in_utc_itself(
+    harness: SQLHarness, storage: SQLStorage
+) -> None:
+    if storage.engine.dialect.name != "postgresql":
+        pytest.skip("the session time zone is PostgreSQL's")
+    with storage.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+    token = _token()
+    storage.save_token(token, now=NOW)
+    read = storage.query_token(token.access_token_hash, now=NOW)
+    assert read == token
+    assert read is not None and read.issued_at.tzinfo is UTC
+
+
+def test_pyformat_drivers_get_positional_statements(storage: SQLStorage) -> None:
+    hot = storage._hot
+    for prepared in (hot.client, hot.token_by_access, hot.insert_token, hot.consume_code):
+        assert "%(" not in prepared.sql
+        assert isinstance(prepared.parameters(_values_for(prepared)), tuple)
+
+
+def _values_for(prepared: object) -> dict[str, object]:
+    names = [name for name, _ in prepared._binds]  # type: ignore[attr-defined]
+    return dict.fromkeys(names)

@@ -9,7 +9,7 @@ from threading import Thread
 
 import pytest
 from oauth2_core_sqlalchemy import SchemaMissing, SQLStorage
-from oauth2_core_sqlalchemy._engine import build_engine, parse_url
+from oauth2_core_sqlalchemy._engine import _utc_session_options, build_engine, parse_url
 
 from oauth2_core.errors import ConfigurationError
 from oauth2_core.storage import open_storage
@@ -104,3 +104,17 @@ def test_in_memory_sqlite_is_one_database_for_all_threads() -> None:
     thread.join()
     assert seen == [None]
     storage.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        (None, "-c TimeZone=UTC"),
+        ("-csearch_path=app", "-csearch_path=app -c TimeZone=UTC"),
+        ("-c timezone=Europe/Paris", None),  # the URL chose a zone: left alone
+    ],
+)
+def test_postgresql_sessions_are_put_in_utc_unless_the_url_chooses_a_zone(
+    given: str | None, sent: str | None
+) -> None:
+    assert _utc_session_options(given) == sent

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -208,3 +210,25 @@ def test_a_lease_idle_too_long_is_pinged_once_and_kept(open_store: Any) -> None:
     assert store.query_client("c") is None
     assert len(pings) == 1
     assert _session(store) == before
+
+
+def test_a_lease_in_steady_use_stays_the_same_lease_past_ping_after_idle(
+    open_store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Idle time counts from the last statement, not from when the lease was taken: a lease
+    used every 0.6 s is never sent back to the pool (and pinged there) under a 1 s limit."""
+    store = open_store(pool_size=2, max_overflow=0, ping_after_idle=1)
+    clock = [time.monotonic()]
+    monkeypatch.setattr(
+        "oauth2_core_sqlalchemy._thread_connections.time",
+        SimpleNamespace(monotonic=lambda: clock[0], time=time.time),
+    )
+    assert store.query_client("c") is None
+    lease = store._runner._checkout()
+    for _ in range(5):
+        clock[0] += 0.6
+        assert store.query_client("c") is None
+    assert store._runner._checkout() is lease
+    clock[0] += 1.5  # now idle past the limit: given back, and a new lease taken
+    assert store.query_client("c") is None
+    assert store._runner._checkout() is not lease
