@@ -119,6 +119,18 @@ class Params:
         return f"Params({[key for key, _ in self._pairs]!r})"  # values may be secrets
 
 
+def _pairs_of(
+    given: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> Iterable[tuple[str, str]]:
+    # Exact types first: ``isinstance(x, Mapping)`` is an ABC check, a Python-level call on
+    # every request (a dict from the adapters, a list of pairs from the HTTP app).
+    if isinstance(given, dict):
+        return given.items()
+    if isinstance(given, list | tuple):
+        return given
+    return given.items() if isinstance(given, Mapping) else given
+
+
 class OAuth2Request:
     """Method, URI, headers and raw body of one HTTP request."""
 
@@ -135,17 +147,15 @@ class OAuth2Request:
     ) -> None:
         self.method = method.upper()
         self.uri = uri
-        pairs = headers.items() if isinstance(headers, Mapping) else headers
         self.headers: dict[str, str] = {}
-        for name, value in pairs:
+        for name, value in _pairs_of(headers):
             key = name.lower()
             self.headers[key] = f"{self.headers[key]}, {value}" if key in self.headers else value
         self.body = body.encode("utf-8") if isinstance(body, str) else body
         self._query: Params | None = None
         self._form: Params | None = None
         if form is not None:
-            items = form.items() if isinstance(form, Mapping) else form
-            self._form = Params(items)
+            self._form = Params(_pairs_of(form))
             self.headers.setdefault("content-type", FORM_CONTENT_TYPE)
 
     def header(self, name: str) -> str | None:
