@@ -147,7 +147,7 @@ class ClusterPaths:
             fields=flatten(encode_code(code)),
         )
 
-    def _new_token(self, token: Token, now_ms: int) -> _NewRecord:
+    def _new_token(self, token: Token, now_ms: int, *, honour_mark: bool = True) -> _NewRecord:
         keys, expires_ms = self._storage.keys, to_epoch_ms(token.expires_at)
         pointers = [
             (
@@ -166,7 +166,7 @@ class ClusterPaths:
             expiry_field="_expires_at",
             ttl=ttl_ms(expires_ms, now_ms),
             fields=flatten(encode_token(token)),
-            mark=keys.grant_revoked(token.grant_id),
+            mark=keys.grant_revoked(token.grant_id) if honour_mark else None,
         )
 
     def _save(self, new: _NewRecord, now_ms: int) -> int:
@@ -181,8 +181,10 @@ class ClusterPaths:
     def save_code(self, code: AuthorizationCode, now_ms: int) -> int:
         return self._save(self._new_code(code, now_ms), now_ms)
 
-    def save_token(self, token: Token, now_ms: int) -> int:
-        return self._save(self._new_token(token, now_ms), now_ms)
+    def save_token(self, token: Token, now_ms: int, *, honour_mark: bool = True) -> int:
+        """``honour_mark`` False: a new grant's token, whose record script need not read the
+        grant's revoked mark (none can exist); otherwise the same steps."""
+        return self._save(self._new_token(token, now_ms, honour_mark=honour_mark), now_ms)
 
     def consume(self, code_hash: str, now_ms: int) -> Any:
         keys = self._storage.keys

@@ -100,12 +100,12 @@ def code_pointer_value(expires_ms: int, grant_id: str) -> str:
     return f"{expires_ms} {grant_id}"
 
 
-def access_pointer_value(expires_ms: int, grant_id: str, record_json: str | None) -> str:
-    """A single-node access pointer: with the record's copy, or retired (``record_json``
-    None). A grant id is one line: the newline ends it."""
+def access_pointer_head(expires_ms: int, grant_id: str) -> str:
+    """A single-node access pointer's first line; the script appends the newline and, while
+    the token is active, the record's copy. A grant id is one line: the newline ends it."""
     if "\n" in grant_id:
         raise ValueError("a grant id must not contain a newline")
-    return f"{expires_ms} {grant_id}\n{record_json or ''}"
+    return f"{expires_ms} {grant_id}"
 
 
 def refresh_pointer_value(expires_ms: int, access_hash: str, grant_id: str) -> str:

@@ -15,7 +15,6 @@ from oauth2_core_redis._scripts import (
     HONOUR_MARK,
     REVOKE_GRANT_BODY,
     ROTATABLE,
-    STORE,
 )
 
 # Pointer values: "<expires_ms> <grant_id>" (code, access), "<expires_ms> <access> <grant_id>"
@@ -59,22 +58,60 @@ local function follow_refresh(key, now)
 end
 """
 
-# Claims the token's pointers and stores its record, revoked if the grant is marked;
-# ARGV[b..]: access pointer value, ttl_ms, access digest, refresh pointer value, field,
-# value, ... -> 1 saved | 0 access taken | 2 refresh taken (nothing written).
+# A record arrives once, as the JSON object of its hash fields (``_codec``: every value a
+# string): redis-py packs each ARGV element in Python, so a field/value list plus the copy the
+# access pointer carries cost the client twice the record. The fields are listed in the JSON's
+# order, so that the hash is what the former field/value ARGV wrote (HGETALL keeps insertion
+# order). Keys are identifiers and a value's quotes are escaped, so '[{,]"name":"' only matches
+# a key; the count check refuses anything else rather than drop a field. Called before any
+# write: a record that does not decode writes nothing.
+_RECORD = """
+local function record_fields(json)
+  local values = cjson.decode(json)
+  local flat, n = {}, 0
+  for name in string.gmatch(json, '[{,]"([%w_]+)":"') do
+    local value = values[name]
+    if type(value) ~= 'string' then error('record field ' .. name .. ' is not a string') end
+    flat[n + 1] = name
+    flat[n + 2] = value
+    n = n + 2
+  end
+  for _ in pairs(values) do n = n - 2 end
+  if n ~= 0 then error('record JSON is not a flat object of strings') end
+  return flat
+end
+-- As ``_scripts.STORE`` from a field list. `fresh`: the record is of a grant created for this
+-- save, so neither the record nor the grant's index can exist yet (nothing to delete, and the
+-- index's TTL is this member's).
+local function store_fields(key, index, ttl, member, flat, fresh)
+  if not fresh then redis.call('DEL', key) end
+  redis.call('HSET', key, unpack(flat))
+  redis.call('PEXPIRE', key, ttl)
+  redis.call('SADD', index, member)
+  -- the index lives as long as its longest-lived member
+  if fresh or redis.call('PTTL', index) < tonumber(ttl) then redis.call('PEXPIRE', index, ttl) end
+end
+"""
+
+# Claims the token's pointers and stores its record, revoked if the grant is marked (`mark`
+# nil: a new grant, which nothing can have marked); ARGV[b..]: access pointer head
+# "<expires_ms> <grant_id>", ttl_ms, access digest, refresh pointer value, record JSON, "1" when
+# the access pointer carries the record's copy (an active token, ``_keys``) else "".
+# -> 1 saved | 0 access taken | 2 refresh taken (nothing written).
 _SAVE_TOKEN = (
     ALIVE
-    + STORE
     + HONOUR_MARK
+    + _RECORD
     + """
 local function save_token(access_key, record, index, mark, refresh_key, now, b)
+  local flat = record_fields(ARGV[b + 4])
   if alive(access_key, now) then return 0 end
   if refresh_key and alive(refresh_key, now) then return 2 end
-  store(record, index, ARGV[b + 1], ARGV[b + 2], b + 4)
-  local pointer = ARGV[b]
-  if honour_mark(mark, record, now, ARGV[1]) then  -- stored revoked: no active copy
-    pointer = string.match(pointer, '^[^\\n]*') .. '\\n'
-  end
+  store_fields(record, index, ARGV[b + 1], ARGV[b + 2], flat, not mark)
+  local pointer = ARGV[b] .. '\\n'
+  -- stored revoked under the grant's mark: no active copy
+  local marked = mark and honour_mark(mark, record, now, ARGV[1])
+  if ARGV[b + 5] ~= '' and not marked then pointer = pointer .. ARGV[b + 4] end
   redis.call('SET', access_key, pointer, 'PX', ARGV[b + 1])
   if refresh_key then redis.call('SET', refresh_key, ARGV[b + 3], 'PX', ARGV[b + 1]) end
   return 1
@@ -83,14 +120,15 @@ end
 )
 
 # KEYS: code pointer, code record, grant code index.
-# ARGV: now_ms, pointer value, ttl_ms, code digest, field, value, ... -> 1 saved | 0 taken.
+# ARGV: now_ms, pointer value, ttl_ms, code digest, record JSON -> 1 saved | 0 taken.
 SAVE_CODE = (
     ALIVE
-    + STORE
+    + _RECORD
     + """
+local flat = record_fields(ARGV[5])
 if alive(KEYS[1], tonumber(ARGV[1])) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-store(KEYS[2], KEYS[3], ARGV[3], ARGV[4], 5)
+store_fields(KEYS[2], KEYS[3], ARGV[3], ARGV[4], flat, false)
 return 1
 """
 )
@@ -101,6 +139,16 @@ SAVE_TOKEN = (
     _SAVE_TOKEN
     + """
 return save_token(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], tonumber(ARGV[1]), 2)
+"""
+)
+
+# KEYS: access pointer, record, grant token index [, refresh pointer]. ARGV: as ``SAVE_TOKEN``.
+# ``save_new_grant_token``: the grant was created for this save, so no mark to read, no record
+# to replace, no index TTL to compare; the digests are still refused while alive.
+SAVE_NEW_GRANT_TOKEN = (
+    _SAVE_TOKEN
+    + """
+return save_token(KEYS[1], KEYS[2], KEYS[3], nil, KEYS[4], tonumber(ARGV[1]), 2)
 """
 )
 

@@ -31,7 +31,7 @@ from oauth2_core.models import (
 )
 from oauth2_core.storage.protocols import REVOKED_GRANT_MARK_SECONDS, Capability
 from oauth2_core_redis import _scripts, _scripts_single
-from oauth2_core_redis._cluster import ClusterPaths, flatten, ttl_ms
+from oauth2_core_redis._cluster import ClusterPaths, ttl_ms
 from oauth2_core_redis._codec import (
     decode_client,
     decode_code,
@@ -54,7 +54,7 @@ from oauth2_core_redis._deployment import deployment_warnings, log_once
 from oauth2_core_redis._keys import (
     DEFAULT_PREFIX,
     KeyLayout,
-    access_pointer_value,
+    access_pointer_head,
     code_pointer_value,
     parse_pointer,
     refresh_pointer_value,
@@ -62,6 +62,11 @@ from oauth2_core_redis._keys import (
 from oauth2_core_redis._thread_clients import ThreadClients
 
 __all__ = ["RedisStorage", "open_storage"]
+
+# The single-node scripts take a record as this JSON (``_scripts_single``); the access
+# pointer's copy is the same text, so its bytes are fixed by the ``_keys`` format. One encoder
+# for every call: ``json.dumps`` with options builds a new one each time.
+_record_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class RedisStorage:
@@ -99,6 +104,7 @@ class RedisStorage:
         if self.single_node:
             self._save_code = self._script(_scripts_single.SAVE_CODE)
             self._save_token = self._script(_scripts_single.SAVE_TOKEN)
+            self._save_new_grant_token = self._script(_scripts_single.SAVE_NEW_GRANT_TOKEN)
             self._consume = self._script(_scripts_single.CONSUME_CODE)
             self._token_record = self._script(_scripts_single.TOKEN_RECORD)
             self._refresh_record = self._script(_scripts_single.REFRESH_RECORD)
@@ -205,7 +211,7 @@ class RedisStorage:
                 code_pointer_value(expires_ms, code.grant_id),
                 ttl_ms(expires_ms, now_ms),
                 code.code_hash,
-                *flatten(encode_code(code)),
+                _record_json(encode_code(code)),
             ]
             saved = self._call(self._save_code, keys, args)
         if saved != 1:
@@ -224,32 +230,35 @@ class RedisStorage:
         return Consumed(code) if reply[0] == 1 else AlreadyConsumed(code)
 
     # -- tokens ----------------------------------------------------------------------------
-    def _token_save_arguments(self, token: Token, now_ms: int) -> tuple[list[str], list[Any]]:
-        """KEYS and ARGV of the single-node ``save_token`` step (see ``_scripts_single``)."""
+    def _token_save_arguments(
+        self, token: Token, now_ms: int, *, honour_mark: bool = True
+    ) -> tuple[list[str], list[Any]]:
+        """KEYS and ARGV of the single-node ``save_token`` step (see ``_scripts_single``);
+        without the grant's mark key when ``honour_mark`` is False (a new grant's save)."""
+        keys = self.keys
+        access_hash, grant_id = token.access_token_hash, token.grant_id
         expires_ms = to_epoch_ms(token.expires_at)
-        record = encode_token(token)
-        keys = [
-            self.keys.access_pointer(token.access_token_hash),
-            self.keys.token(token.grant_id, token.access_token_hash),
-            self.keys.grant_tokens(token.grant_id),
-            self.keys.grant_revoked(token.grant_id),
+        script_keys = [
+            keys.access_pointer(access_hash),
+            keys.token(grant_id, access_hash),
+            keys.grant_tokens(grant_id),
         ]
+        if honour_mark:
+            script_keys.append(keys.grant_revoked(grant_id))
         refresh_value = ""
         if token.refresh_token_hash is not None:
-            keys.append(self.keys.refresh_pointer(token.refresh_token_hash))
-            refresh_value = refresh_pointer_value(
-                expires_ms, token.access_token_hash, token.grant_id
-            )
-        retired = token.revoked_at is not None or token.rotated_at is not None
-        copy = None if retired else json.dumps(record, separators=(",", ":"))
+            script_keys.append(keys.refresh_pointer(token.refresh_token_hash))
+            refresh_value = refresh_pointer_value(expires_ms, access_hash, grant_id)
+        active = token.revoked_at is None and token.rotated_at is None
         args = [
-            access_pointer_value(expires_ms, token.grant_id, copy),
+            access_pointer_head(expires_ms, grant_id),
             ttl_ms(expires_ms, now_ms),
-            token.access_token_hash,
+            access_hash,
             refresh_value,
-            *flatten(record),
+            _record_json(encode_token(token)),
+            "1" if active else "",  # only an active token's pointer carries the copy
         ]
-        return keys, args
+        return script_keys, args
 
     def save_token(self, token: Token, *, now: datetime) -> None:
         now_ms = to_epoch_ms(now)
@@ -258,10 +267,20 @@ class RedisStorage:
         else:
             keys, args = self._token_save_arguments(token, now_ms)
             saved = self._call(self._save_token, keys, [now_ms, *args])
-        if saved == 0:
-            raise DuplicateKey("access token digest already exists")
-        if saved == 2:
-            raise DuplicateKey("refresh token digest already exists")
+        _raise_if_taken(saved)
+
+    def save_new_grant_token(self, token: Token, *, now: datetime) -> None:
+        """``NewGrantTokenStore``: the engine generated ``token.grant_id`` for this save, so no
+        ``revoke_grant`` mark, record or index of the grant exists; the script neither reads
+        the mark nor clears a record (``SAVE_NEW_GRANT_TOKEN``). Live digests are refused
+        with ``DuplicateKey`` as by ``save_token``."""
+        now_ms = to_epoch_ms(now)
+        if self._cluster is not None:
+            saved = self._cluster.save_token(token, now_ms, honour_mark=False)
+        else:
+            keys, args = self._token_save_arguments(token, now_ms, honour_mark=False)
+            saved = self._call(self._save_new_grant_token, keys, [now_ms, *args])
+        _raise_if_taken(saved)
 
     def query_token(self, access_token_hash: str, *, now: datetime) -> Token | None:
         now_ms = to_epoch_ms(now)
@@ -383,6 +402,14 @@ class RedisStorage:
                 with driver_errors():
                     self.redis.delete(key)  # records first, pointers after
         return purged
+
+
+def _raise_if_taken(saved: int) -> None:
+    """A token save script's reply: 1 saved, 0 access digest taken, 2 refresh digest taken."""
+    if saved == 0:
+        raise DuplicateKey("access token digest already exists")
+    if saved == 2:
+        raise DuplicateKey("refresh token digest already exists")
 
 
 def open_storage(url: str) -> RedisStorage:

@@ -31,6 +31,7 @@ SINGLE_NODE = {
     "save_authorization_code (issue code)": (["EVALSHA"], 1),
     "consume_authorization_code": (["EVALSHA"], 1),
     "save_token (issue)": (["EVALSHA"], 1),
+    "save_new_grant_token (issue, new grant)": (["EVALSHA"], 1),
     "query_token (validate)": (["GET"], 1),  # the pointer carries the record
     "query_refresh_token": (["EVALSHA"], 1),
     "rotate_refresh_token": (["EVALSHA"], 1),
@@ -46,6 +47,8 @@ CLUSTER = {
     "consume_authorization_code": (["GET", "EVALSHA"], 2),
     # claim access + claim refresh + store record, pipelined
     "save_token (issue)": (["EVALSHA", "EVALSHA", "EVALSHA"], 1),
+    # the same steps; the record's script does not read the mark
+    "save_new_grant_token (issue, new grant)": (["EVALSHA", "EVALSHA", "EVALSHA"], 1),
     "query_token (validate)": (["GET", "HGETALL"], 2),
     "query_refresh_token": (["GET", "HGETALL"], 2),
     # read old pointer + claim and store the new token, pipelined; then compare-and-swap
@@ -66,14 +69,15 @@ class _Monitor:
         self._marker.ping()  # its connection handshake must not land in the first count
         self.drain()
 
-    def drain(self) -> list[str]:
+    def drain(self, *, inside_scripts: bool = False) -> list[str]:
+        """Commands since the last drain: ours, or (``inside_scripts``) those scripts ran."""
         self._marker.echo(_MARK)
         seen = []
         while True:
             entry = self._monitor.next_command()
             if _MARK in entry["command"]:
                 return seen
-            if entry.get("client_type") != "lua":
+            if (entry.get("client_type") == "lua") == inside_scripts:
                 seen.append(entry["command"].split(" ", 1)[0].upper())
 
     def close(self) -> None:
@@ -142,6 +146,11 @@ def _operations(storage: RedisStorage, now: datetime) -> Iterator[tuple[str, Cal
         lambda: _expect(Consumed, storage.consume_authorization_code(code.code_hash, now=now)),
     )
     yield "save_token (issue)", lambda: storage.save_token(first, now=now)
+    fresh = _token(new_grant_id(), now)
+    yield (
+        "save_new_grant_token (issue, new grant)",
+        lambda: storage.save_new_grant_token(fresh, now=now),
+    )
     yield (
         "query_token (validate)",
         lambda: _expect(Token, storage.query_token(first.access_token_hash, now=now)),
@@ -248,3 +257,60 @@ def test_operations_reload_flushed_scripts(private_redis: LocalRedis, single_nod
     finally:
         admin.close()
         storage.close()
+
+
+# Commands the single-node save scripts run inside Redis for a token with a refresh token.
+# A new grant's save skips the revoked mark's GET, the DEL of a former record and the index's
+# PTTL comparison (``SAVE_NEW_GRANT_TOKEN``).
+SAVE_SCRIPT_COMMANDS = {
+    "save_token": [
+        "GET",
+        "GET",
+        "DEL",
+        "HSET",
+        "PEXPIRE",
+        "SADD",
+        "PTTL",
+        "PEXPIRE",
+        "GET",
+        "SET",
+        "SET",
+    ],
+    "save_new_grant_token": ["GET", "GET", "HSET", "PEXPIRE", "SADD", "PEXPIRE", "SET", "SET"],
+}
+
+
+@pytest.mark.parametrize("method", list(SAVE_SCRIPT_COMMANDS))
+def test_commands_and_arguments_of_the_single_node_token_save(
+    private_redis: LocalRedis, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """The record goes out once (its JSON), not also as field/value arguments: every argument
+    redis-py packs costs client CPU on the issuance path."""
+    packed: list[tuple[object, ...]] = []
+    original = redis.connection.AbstractConnection.send_command
+
+    def send(connection: object, *args: object, **kwargs: object) -> None:
+        packed.append(args)
+        original(connection, *args, **kwargs)  # type: ignore[arg-type, no-untyped-call]
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", send)
+    storage = RedisStorage.from_url(private_redis.url, prefix="save", check_deployment=False)
+    now = FakeClock().now()
+    save = getattr(storage, method)
+    monitor = _Monitor(private_redis)
+    try:
+        save(_token(new_grant_id(), now), now=now)  # loads the script
+        monitor.drain(inside_scripts=True)
+        packed.clear()
+        save(_token(new_grant_id(), now), now=now)
+        inside = monitor.drain(inside_scripts=True)
+    finally:
+        monitor.close()
+        storage.close()
+    assert inside == SAVE_SCRIPT_COMMANDS[method]
+    (command,) = (args for args in packed if args[0] == "EVALSHA")
+    keys = 5 if method == "save_token" else 4  # the mark's key only where it is read
+    assert command[2] == keys
+    # now_ms, access pointer head, ttl, access digest, refresh pointer, record JSON, copy flag
+    assert len(command) == 3 + keys + 7
+    assert "access_token_hash" not in command  # no field names: the record is not flattened
