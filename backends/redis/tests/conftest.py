@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from oauth2_conformance.services import ci_mode, resolve_service_url
+from oauth2_core_redis import RedisStorage
 from oauth2_core_redis.local_servers import (
     LocalCluster,
     LocalRedis,
@@ -92,6 +93,18 @@ def cluster_harness(redis_cluster: LocalCluster) -> Iterator[RedisHarness]:
 @pytest.fixture(params=["single", "cluster"])
 def harness(request: pytest.FixtureRequest) -> RedisHarness:
     return request.getfixturevalue(f"{request.param}_harness")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def single(single_harness: RedisHarness, request: pytest.FixtureRequest) -> Iterator[RedisStorage]:
+    """A single-node store in a namespace of the test's own (module and test name)."""
+    module = request.module.__name__.removeprefix("test_").replace("_", "-")
+    name = f"{module}-{request.node.name}"
+    storage = single_harness.make_storage(name)
+    assert storage.single_node
+    yield storage
+    storage.close()
+    single_harness.drop_namespace(name)
 
 
 @pytest.fixture

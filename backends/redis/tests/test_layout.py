@@ -211,16 +211,6 @@ def test_unreachable_cluster_is_storage_unavailable() -> None:
         open_storage(f"redis+cluster://127.0.0.1:{free_port()}")
 
 
-@pytest.fixture
-def single(single_harness: RedisHarness, request: pytest.FixtureRequest) -> Iterator[RedisStorage]:
-    name = f"layout-{request.node.name}"
-    storage = single_harness.make_storage(name)
-    assert storage.single_node
-    yield storage
-    storage.close()
-    single_harness.drop_namespace(name)
-
-
 def _pointer(storage: RedisStorage, token: Token) -> str:
     return str(storage.redis.get(storage.keys.access_pointer(token.access_token_hash)))
 

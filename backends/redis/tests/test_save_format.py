@@ -84,16 +84,6 @@ def _fields(storage: RedisStorage, key: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def single(single_harness: RedisHarness, request: pytest.FixtureRequest) -> Iterator[RedisStorage]:
-    name = f"format-{request.node.name}"
-    storage = single_harness.make_storage(name)
-    assert storage.single_node
-    yield storage
-    storage.close()
-    single_harness.drop_namespace(name)
-
-
-@pytest.fixture
 def storage(harness: RedisHarness, request: pytest.FixtureRequest) -> Iterator[RedisStorage]:
     name = f"format-{request.node.name}"
     storage = harness.make_storage(name)
