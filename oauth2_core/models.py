@@ -101,6 +101,11 @@ class Token:
     def is_access_active(self, now: datetime) -> bool:
         return self.revoked_at is None and self.rotated_at is None and now < self.access_expires_at
 
+    def is_refresh_unexpired(self, now: datetime) -> bool:
+        """The refresh token's lifetime has not ended, retired or not: what a refresh lookup
+        returns, so that a rotated-out token is still recognised as a reuse."""
+        return self.refresh_expires_at is not None and now < self.refresh_expires_at
+
     def is_refresh_active(self, now: datetime) -> bool:
         return (
             self.refresh_token_hash is not None

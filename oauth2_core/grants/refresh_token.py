@@ -101,7 +101,7 @@ def handle(ctx: EngineContext, client: Client, form: Params, now: datetime) -> O
     if old is None or old.client_id != client.client_id:
         # Another client's token: no side effect, and no hint that it exists.
         raise InvalidGrantError(_INVALID)
-    if old.refresh_expires_at is None or old.refresh_expires_at <= now:
+    if not old.is_refresh_unexpired(now):
         # The store should not have returned it; rotating or a grace retry would outlive it.
         raise InvalidGrantError(_INVALID)
     if old.revoked_at is not None or old.rotated_at is not None:

@@ -168,9 +168,7 @@ class CallableStorage:
 
     def query_refresh_token(self, refresh_token_hash: str, *, now: datetime) -> Token | None:
         token: Token | None = self._call("query_refresh_token", refresh_token_hash)
-        if token is None or token.refresh_expires_at is None or token.refresh_expires_at <= now:
-            return None
-        return token
+        return token if token is not None and token.is_refresh_unexpired(now) else None
 
     def rotate_refresh_token(
         self, refresh_token_hash: str, new_token: Token, *, now: datetime

@@ -147,9 +147,7 @@ class MemoryStorage:
     def _by_refresh(self, refresh_token_hash: str, now: datetime) -> Token | None:
         access_hash = self.data.refresh_index.get(refresh_token_hash)
         token = self.data.tokens.get(access_hash) if access_hash is not None else None
-        if token is None or token.refresh_expires_at is None or token.refresh_expires_at <= now:
-            return None
-        return token
+        return token if token is not None and token.is_refresh_unexpired(now) else None
 
     def query_refresh_token(self, refresh_token_hash: str, *, now: datetime) -> Token | None:
         with self.data.lock:

@@ -312,11 +312,7 @@ class RedisStorage:
         if not raw:
             return None
         token = decode_token(raw if isinstance(raw, dict) else json.loads(raw))
-        if (
-            token.refresh_token_hash != refresh_token_hash
-            or token.refresh_expires_at is None
-            or token.refresh_expires_at <= now
-        ):
+        if token.refresh_token_hash != refresh_token_hash or not token.is_refresh_unexpired(now):
             return None
         return token
 

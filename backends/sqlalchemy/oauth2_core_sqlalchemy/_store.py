@@ -282,8 +282,7 @@ class SQLStore:
         if row is None:
             return None
         token = token_from_values(row)
-        expires = token.refresh_expires_at
-        return token if expires is not None and now < expires else None
+        return token if token.is_refresh_unexpired(now) else None
 
     def _refresh_live(self, refresh_token_hash: str, now: datetime) -> Any:
         c = self.tables.tokens.c

@@ -53,11 +53,9 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        if dialect.name == "sqlite":
-            return _epoch_ms_of(value)
-        if dialect.name in _MYSQL_DIALECTS:
-            return _naive_utc_of(value)
-        return to_utc_ms(value)
+        direct = self.direct_processors(dialect)
+        bind = None if direct is None else direct[0]
+        return to_utc_ms(value) if bind is None else bind(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
