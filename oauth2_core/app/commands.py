@@ -210,12 +210,13 @@ def _run_uvicorn(settings: AppSettings, log_level: str) -> int:
     # Imported here: only serving needs the web stack (``import oauth2_core`` stays bare).
     import uvicorn  # noqa: PLC0415
 
+    from oauth2_core.app.coalesced_writes import CoalescedHttpProtocol  # noqa: PLC0415
     from oauth2_core.app.factory import SETTINGS_ENV, create_app  # noqa: PLC0415
 
     app = create_app(settings)  # fail here, before binding, on a bad configuration
     options: dict[str, Any] = {
         "host": settings.host, "port": settings.port, "log_level": log_level,
-        "server_header": False,
+        "server_header": False, "http": CoalescedHttpProtocol,
     }
     if settings.workers > 1:
         app.state.oauth2.server.storage.close()

@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from oauth2_core.app.factory import create_app
+from oauth2_core.app.offload import EngineThreads
 from oauth2_core.app.settings import DEFAULT_THREADS, load_settings
 from oauth2_core.errors import ConfigurationError
 
@@ -77,3 +78,65 @@ def test_bad_threads_are_refused_with_the_setting_named(
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
         load_settings({"storage": "memory://", **flags}, environ)
+
+
+def test_a_call_returns_its_result_or_raises_its_own_exception_in_the_request() -> None:
+    threads = EngineThreads(2)
+
+    def fail() -> None:
+        raise KeyError("boom")
+
+    async def calls() -> tuple[int, BaseException | None]:
+        result = await threads.run(pow, 2, 10)
+        try:
+            await threads.run(fail)
+        except KeyError as exc:
+            return result, exc
+        return result, None
+
+    try:
+        result, error = asyncio.run(calls())
+    finally:
+        threads.shutdown()
+    assert result == 1024
+    assert isinstance(error, KeyError) and error.args == ("boom",)
+
+
+def test_a_call_whose_request_and_loop_went_away_does_not_cost_the_pool_its_thread() -> None:
+    threads = EngineThreads(1)
+    release = threading.Event()
+    started = threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(10)
+        return "late"
+
+    async def abandon() -> None:
+        task = asyncio.ensure_future(threads.run(slow))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        task.cancel()  # the client went away; the loop then closes with the call still running
+
+    try:
+        asyncio.run(abandon())
+        release.set()  # the call ends after its loop closed: its result has nowhere to go
+        # The only thread still serves: this call would hang if the worker had died.
+        assert asyncio.run(asyncio.wait_for(threads.run(str.upper, "next"), 10)) == "NEXT"
+    finally:
+        release.set()
+        threads.shutdown()
+
+
+def test_shutdown_lets_the_threads_go_and_a_later_call_starts_them_anew() -> None:
+    threads = EngineThreads(2)
+    worker = asyncio.run(threads.run(threading.current_thread))
+    assert worker.name.startswith("oauth2-engine")
+    threads.shutdown()
+    assert not worker.is_alive()
+    assert asyncio.run(threads.run(sum, [1, 2, 3])) == 6
+    threads.shutdown()
+
+
+def test_threads_below_one_are_refused() -> None:
+    with pytest.raises(ValueError, match="threads must be at least 1, got 0"):
+        EngineThreads(0)
