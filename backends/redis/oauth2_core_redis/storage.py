@@ -146,7 +146,9 @@ class RedisStorage:
     def _call(self, script: Script, keys: list[str], args: list[Any]) -> Any:
         threads = self._threads
         try:
-            reply = script(keys=keys, args=args, client=None if threads is None else threads.get())
+            reply = script(keys=keys, args=args) if threads is None else threads.run_script(
+                script, keys, args
+            )
         except DRIVER_ERRORS as exc:
             raise unavailable(exc) from exc
         return text(reply)
@@ -154,7 +156,7 @@ class RedisStorage:
     def _get(self, key: str) -> str | None:
         threads = self._threads
         try:
-            reply = (self.redis if threads is None else threads.get()).get(key)
+            reply = self.redis.get(key) if threads is None else threads.fetch(key)
         except DRIVER_ERRORS as exc:
             raise unavailable(exc) from exc
         return text(reply)  # type: ignore[no-any-return]

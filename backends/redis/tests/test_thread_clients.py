@@ -13,6 +13,11 @@ from oauth2_conformance.records import make_token
 from oauth2_core_redis import RedisStorage
 from oauth2_core_redis.local_servers import LocalRedis
 from oauth2_core_redis.testing import RedisHarness
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from oauth2_core.errors import StorageUnavailable
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -104,3 +109,50 @@ def test_only_a_single_server_uses_thread_connections(cluster_harness: RedisHarn
         assert storage._threads is None
     finally:
         storage.close()
+
+
+def _kill_after_the_check(storage: RedisStorage, private_redis: LocalRedis,
+                          monkeypatch: pytest.MonkeyPatch) -> int:
+    """Close this thread's connection from the server, as if just after the pre-command check
+    (the check is made to see nothing); the killed connection's id."""
+    killed = _connection_id(storage)
+    assert storage._threads is not None
+    connection = storage._threads.get().connection
+    admin = private_redis.client()
+    try:
+        assert admin.client_kill_filter(_id=str(killed)) == 1
+    finally:
+        admin.close()
+    monkeypatch.setattr(connection, "can_read", lambda timeout=0: False)
+    return killed
+
+
+def test_a_lookup_whose_connection_dies_after_the_check_fails_unavailable_then_reconnects(
+    storage: RedisStorage, private_redis: LocalRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = make_token(now=NOW).record
+    storage.save_token(token, now=NOW)
+    killed = _kill_after_the_check(storage, private_redis, monkeypatch)
+    # A URL's client retries nothing (a lost script reply must not be replayed), lookups alike.
+    with pytest.raises(StorageUnavailable, match="Connection closed by server"):
+        storage.query_token(token.access_token_hash, now=NOW)
+    monkeypatch.undo()
+    assert storage.query_token(token.access_token_hash, now=NOW) == token
+    assert _connection_id(storage) != killed
+
+
+def test_a_lookup_follows_the_retry_policy_of_a_client_given_to_the_storage(
+    private_redis: LocalRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = Redis.from_url(private_redis.url, retry=Retry(NoBackoff(), 1))
+    storage = RedisStorage(client, check_deployment=False)
+    try:
+        token = make_token(now=NOW).record
+        storage.save_token(token, now=NOW)
+        killed = _kill_after_the_check(storage, private_redis, monkeypatch)
+        assert storage.query_token(token.access_token_hash, now=NOW) == token  # retried
+        monkeypatch.undo()
+        assert _connection_id(storage) != killed
+    finally:
+        storage.close()
+        client.close()
