@@ -106,11 +106,19 @@ def _peer_store(backend: Backend, handle: Any) -> Any:
     return MongoPeerStore(handle)
 
 
-def _floor(backend: Backend, handle: Any) -> Any:
+def _server_session(storage: Any) -> Any:
+    """The DBAPI connection this thread's lookups run on (a SQL server's lease), or None."""
+    threads = getattr(getattr(storage, "_runner", None), "_threads", None)
+    held = threads.get() if threads is not None and hasattr(threads, "_usable") else None
+    return None if held is None else held.dbapi_connection
+
+
+def _floor(backend: Backend, handle: Any, storage: Any) -> Any:
     if backend.name in {"sqlite", "postgresql", "mariadb"}:
         from bench.floors.sql import SqlFloor  # noqa: PLC0415
 
-        return SqlFloor(handle)
+        shared = _server_session(storage) if backend.name != "sqlite" else None
+        return SqlFloor(handle, shared=shared)
     if backend.name == "redis":
         from bench.floors.redis import RedisFloor  # noqa: PLC0415
 
@@ -146,7 +154,7 @@ def contenders_for(backend: Backend, wanted: tuple[str, ...]) -> Iterator[Conten
             closers.append(store)
             result.drivers[AUTHLIB] = AuthlibDriver(store)
         if FLOOR in wanted:
-            floor = _floor(backend, handle)
+            floor = _floor(backend, handle, result.storage)
             if floor is not None:
                 closers.append(floor)
                 result.drivers[FLOOR] = floor

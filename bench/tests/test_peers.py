@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bench.contenders import contenders_for
@@ -60,3 +62,28 @@ def test_revoked_tokens_fail_validation(memory_contenders, contender: str) -> No
     driver.revoke(token)
     with pytest.raises(Exception):  # noqa: B017 - each server raises its own error type
         driver.validate(token)
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+def test_a_sql_servers_floor_runs_on_the_session_of_our_lookups(backend: str) -> None:
+    # One server session for both contenders: two sessions were scheduled on the client's
+    # core or the other independently, and their round trips differed fourfold.
+    from bench.services import _mariadb, _postgres  # noqa: PLC0415
+
+    try:
+        url = (_postgres if backend == "postgresql" else _mariadb)("oauth2_bench_floor_test")
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"{backend} not reachable: {exc}")
+    with contenders_for(Backend(backend, url), ("oauth2-core", "floor")) as found:
+        floor = found.drivers["floor"]
+        lease = found.storage._runner._threads.get()  # type: ignore[union-attr]
+        assert floor.conn is lease.dbapi_connection
+        for name in ("client_credentials", "bearer_validation", "code_flow"):
+            for driver in found.drivers.values():
+                op = make_operation(name, driver)
+                op.prepare(3)
+                for _ in range(3):
+                    op()
+        assert found.storage._runner._threads.get() is lease  # type: ignore[union-attr]
