@@ -203,7 +203,7 @@ class LeasedConnections(ThreadConnections):
         held.end()
 
     def _usable(self, held: Held) -> bool:
-        lease = cast(_Lease, held)
+        lease: _Lease = held  # type: ignore[assignment]  # (typing.cast is a call per statement)
         pool = self._engine.pool
         recycle = self._settings.pool_recycle
         # The checks a checkout would make (the pool's and _engine's stale-connection ones);

@@ -16,6 +16,7 @@ on a token lookup those calls were a tenth of the client's work (issue 9).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
@@ -124,7 +125,11 @@ def _json_list_of(value: tuple[str, ...]) -> str:
     return json.dumps(list(value))
 
 
+@functools.lru_cache(maxsize=1024)
 def _tuple_of_json(value: str) -> tuple[str, ...]:
+    # Memoized on the stored text itself, so never stale: a client's redirect URIs, grant and
+    # response types are three of these per client lookup, each a json.loads of about ten
+    # Python calls, and the same few texts come back on every request (issue 9).
     return tuple(json.loads(value))
 
 
