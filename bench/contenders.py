@@ -14,7 +14,7 @@ from bench.peers.authlib_records import PeerClient
 from bench.services import Backend
 from bench.workload import WORKLOAD
 
-__all__ = ["FLOOR_OPERATIONS", "Contenders", "contenders_for", "driver_handle"]
+__all__ = ["FLOOR_OPERATIONS", "Contenders", "contenders_for", "driver_handle", "server_session"]
 
 FLOOR_OPERATIONS = ("client_credentials", "bearer_validation", "code_flow")
 OURS, AUTHLIB, FLOOR = "oauth2-core", "authlib", "floor"
@@ -106,7 +106,7 @@ def _peer_store(backend: Backend, handle: Any) -> Any:
     return MongoPeerStore(handle)
 
 
-def _server_session(storage: Any) -> Any:
+def server_session(storage: Any) -> Any:
     """The DBAPI connection this thread's lookups run on (a SQL server's lease), or None."""
     threads = getattr(getattr(storage, "_runner", None), "_threads", None)
     held = threads.get() if threads is not None and hasattr(threads, "_usable") else None
@@ -117,7 +117,7 @@ def _floor(backend: Backend, handle: Any, storage: Any) -> Any:
     if backend.name in {"sqlite", "postgresql", "mariadb"}:
         from bench.floors.sql import SqlFloor  # noqa: PLC0415
 
-        shared = _server_session(storage) if backend.name != "sqlite" else None
+        shared = server_session(storage) if backend.name != "sqlite" else None
         return SqlFloor(handle, shared=shared)
     if backend.name == "redis":
         from bench.floors.redis import RedisFloor  # noqa: PLC0415

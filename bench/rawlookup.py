@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.contenders import driver_handle
+from bench.contenders import driver_handle, server_session
 from bench.services import Backend
 from oauth2_core.tokens import hash_token
 
@@ -35,8 +35,10 @@ def raw_lookup(backend: Backend, storage: Any) -> RawLookup | None:
         handle = driver_handle(backend, storage)
         if backend.name in {"sqlite", "postgresql", "mariadb"}:
             table = storage.tables.tokens.name
-            raw = handle.raw_connection()
-            cursor = raw.driver_connection.cursor()
+            # A SQL server's lookups share oauth2-core's session, as the floor's do.
+            shared = server_session(storage) if backend.name != "sqlite" else None
+            raw = handle.raw_connection() if shared is None else None
+            cursor = (shared if raw is None else raw.driver_connection).cursor()
             mark = "?" if backend.name == "sqlite" else "%s"
             sql = f"SELECT * FROM {table} WHERE access_token_hash = {mark}"  # noqa: S608
 
@@ -44,7 +46,7 @@ def raw_lookup(backend: Backend, storage: Any) -> RawLookup | None:
                 cursor.execute(sql, (digest,))
                 return cursor.fetchone()
 
-            return RawLookup(read_sql, raw.invalidate)
+            return RawLookup(read_sql, cursor.close if raw is None else raw.invalidate)
         if backend.name == "redis":
             keys = storage.keys
             return RawLookup(lambda digest: handle.get(keys.access_pointer(digest)))
