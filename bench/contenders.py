@@ -106,10 +106,13 @@ def _peer_store(backend: Backend, handle: Any) -> Any:
     return MongoPeerStore(handle)
 
 
-def server_session(storage: Any) -> Any:
-    """The DBAPI connection this thread's lookups run on (a SQL server's lease), or None."""
+def server_session(backend: Backend, storage: Any) -> Any:
+    """The DBAPI connection this thread's lookups run on, on a SQL server (PostgreSQL,
+    MariaDB); None elsewhere (SQLite has no server session to share)."""
+    if backend.name not in {"postgresql", "mariadb"}:
+        return None
     threads = getattr(getattr(storage, "_runner", None), "_threads", None)
-    held = threads.get() if threads is not None and hasattr(threads, "_usable") else None
+    held = threads.get() if threads is not None else None
     return None if held is None else held.dbapi_connection
 
 
@@ -117,8 +120,7 @@ def _floor(backend: Backend, handle: Any, storage: Any) -> Any:
     if backend.name in {"sqlite", "postgresql", "mariadb"}:
         from bench.floors.sql import SqlFloor  # noqa: PLC0415
 
-        shared = server_session(storage) if backend.name != "sqlite" else None
-        return SqlFloor(handle, shared=shared)
+        return SqlFloor(handle, shared=server_session(backend, storage))
     if backend.name == "redis":
         from bench.floors.redis import RedisFloor  # noqa: PLC0415
 

@@ -36,7 +36,7 @@ def raw_lookup(backend: Backend, storage: Any) -> RawLookup | None:
         if backend.name in {"sqlite", "postgresql", "mariadb"}:
             table = storage.tables.tokens.name
             # A SQL server's lookups share oauth2-core's session, as the floor's do.
-            shared = server_session(storage) if backend.name != "sqlite" else None
+            shared = server_session(backend, storage)
             raw = handle.raw_connection() if shared is None else None
             cursor = (shared if raw is None else raw.driver_connection).cursor()
             mark = "?" if backend.name == "sqlite" else "%s"

@@ -74,11 +74,15 @@ class ThreadClients:
         lacks it (a restart, ``SCRIPT FLUSH``) as ``Script.__call__`` does: a script the
         server did not know did not run, so sending it again replays nothing."""
         connection = self._connection()
-        try:
+
+        def evalsha() -> Any:
             return _command(connection, "EVALSHA", script.sha, len(keys), *keys, *args)
+
+        try:
+            return evalsha()
         except NoScriptError:
             script.sha = _command(connection, "SCRIPT", "LOAD", script.script)
-            return _command(connection, "EVALSHA", script.sha, len(keys), *keys, *args)
+            return evalsha()
 
     def _connection(self) -> AbstractConnection:
         return self.get().connection  # type: ignore[return-value]
@@ -90,7 +94,6 @@ class ThreadClients:
             self._open.clear()
         for client in clients:
             client.close()
-
 
 
 def _command(connection: AbstractConnection, *args: Any) -> Any:
