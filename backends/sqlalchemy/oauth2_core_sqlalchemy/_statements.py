@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from oauth2_core_sqlalchemy._direct import Prepared, Runner
 from oauth2_core_sqlalchemy._records import CLIENT_FIELDS, CODE_FIELDS, TOKEN_FIELDS
@@ -95,9 +96,19 @@ class RequestStatements:
         code_record = _record_columns(codes, CODE_FIELDS)
         self.select_code: Prepared = prepare(sa.select(*code_record).where(live_code))
         self.consume_code: Prepared = prepare(consume())
-        self.consume_code_returning: Prepared | None = (
-            prepare(consume().returning(*code_record)) if dialect.update_returning else None
-        )
+        self.consume_code_returning: Prepared | None = None
+        if dialect.update_returning:
+            self.consume_code_returning = prepare(consume().returning(*code_record))
+        elif (
+            getattr(dialect, "is_mariadb", False)
+            and dialect.insert_returning
+            and _upsert_hits_only_the_code(codes)
+        ):
+            self.consume_code_returning = prepare(
+                _consume_by_upsert(
+                    codes, live_code & codes.c.consumed_at.is_(None), now, code_record
+                )
+            )
 
     def _insert_honouring_mark(self, tables: Tables, now: Any) -> sa.Insert:
         """``INSERT ... SELECT`` whose ``revoked_at`` is ``now`` when the token's grant carries
@@ -123,3 +134,53 @@ class RequestStatements:
     def _typed(self, value: Any, column: sa.Column[Any]) -> Any:
         # PostgreSQL infers no type for a bare parameter in a SELECT list.
         return sa.cast(value, column.type) if self._postgresql else value
+
+
+def _consume_by_upsert(
+    codes: sa.Table, unconsumed: Any, now: Any, code_record: list[sa.Column[Any]]
+) -> mysql.Insert:
+    """MariaDB's one-statement consume (it has ``INSERT ... RETURNING`` but no
+    ``UPDATE ... RETURNING``): re-insert the live, unconsumed row with ``consumed_at = now``,
+    which collides with the row itself, so ``ON DUPLICATE KEY UPDATE`` sets ``consumed_at`` in
+    place and ``RETURNING`` gives the record. ``FOR UPDATE`` makes the read a locking one at
+    any isolation level: a concurrent consumer waits for the winner's commit, then re-reads
+    the row, finds it consumed, and inserts nothing."""
+    fields = [column.key for column in code_record]
+    source = sa.select(*[now if key == "consumed_at" else codes.c[key] for key in fields])
+    insert = mysql.insert(codes).from_select(fields, source.where(unconsumed).with_for_update())
+    return insert.on_duplicate_key_update(consumed_at=insert.inserted.consumed_at).returning(
+        *code_record
+    )
+
+
+def _upsert_hits_only_the_code(codes: sa.Table) -> bool:
+    """Whether the re-insert of ``_consume_by_upsert`` can only collide with the code's own
+    row and cannot fail first: every unique key is ``code_hash`` alone or an
+    auto-increment primary key, and every column the contract does not fill can be left out
+    of an INSERT. An application's model that is not so keeps the two statements."""
+    contract = set(_CONTRACT.codes.c.keys())
+    primary = list(codes.primary_key.columns)
+    autoincrement = primary[0] if len(primary) == 1 and primary[0].key != "code_hash" else None
+    if autoincrement is not None and autoincrement is not codes.autoincrement_column:
+        return False
+    unique_keys = [
+        [column.key for column in constraint.columns]
+        for constraint in codes.constraints
+        if isinstance(constraint, sa.UniqueConstraint)
+    ]
+    unique_keys += [
+        [column.key for column in index.columns] for index in codes.indexes if index.unique
+    ]
+    unique_keys += [[column.key] for column in codes.columns if column.unique]
+    if primary and autoincrement is None:
+        unique_keys.append([column.key for column in primary])
+    if any(keys != ["code_hash"] for keys in unique_keys) or ["code_hash"] not in unique_keys:
+        return False
+    return all(
+        column.key in contract
+        or column is autoincrement
+        or column.nullable
+        or column.default is not None
+        or column.server_default is not None
+        for column in codes.columns
+    )

@@ -9,8 +9,12 @@ operation             PostgreSQL                 SQLite >= 3.35       MariaDB / 
 ====================  =========================  ===================  =========================
 save_token            INSERT ... SELECT          INSERT ... SELECT    INSERT ... SELECT
 query_token           SELECT                     SELECT               SELECT
-consume (winner)      UPDATE ... RETURNING       UPDATE ... RETURNING SELECT, UPDATE
-consume (replay)      UPDATE, SELECT             UPDATE, SELECT       SELECT
+consume (winner)      UPDATE ... RETURNING       UPDATE ... RETURNING INSERT ... SELECT ... ON
+                                                                      DUPLICATE KEY UPDATE ...
+                                                                      RETURNING (MySQL: SELECT,
+                                                                      UPDATE)
+consume (replay)      UPDATE, SELECT             UPDATE, SELECT       the same, SELECT (MySQL:
+                                                                      SELECT)
 rotate (winner)       one statement (DML CTEs)   BEGIN IMMEDIATE,     SELECT, BEGIN, UPDATE,
                                                  UPDATE, INSERT,      INSERT, COMMIT
                                                  COMMIT
@@ -212,7 +216,8 @@ class SQLStore:
             if row is not None:
                 return Consumed(code_from_values(row))
         else:
-            # No UPDATE ... RETURNING (MariaDB): read first, so a replay costs one SELECT.
+            # Neither UPDATE nor INSERT ... RETURNING (MySQL; or a MariaDB model whose keys
+            # would not let the upsert in): read first, so a replay costs one SELECT.
             found = run.first(hot.select_code, params)
             if found is None:
                 return NotFound()
