@@ -42,14 +42,15 @@ from sqlalchemy.pool import StaticPool
 from oauth2_core.errors import ConfigurationError
 
 __all__ = [
+    "LAST_STATEMENT",
     "EngineSettings",
     "build_engine",
     "engine_settings",
     "has_pending_input",
-    "idle_since",
     "is_memory_sqlite",
-    "mark_idle_since",
     "parse_url",
+    "socket_fd",
+    "socket_poller",
     "writer_lock",
 ]
 
@@ -68,9 +69,9 @@ _DRIVERS = {
 _SQLITE_BUSY_TIMEOUT_MS = 5000
 _SERVER_STATUS_IN_TRANS = 1  # MySQL protocol status flag, set while a transaction is open
 _IDLE_SINCE = "oauth2_core_idle_since"  # key in the pool record's info (cleared on reconnect)
-# Set by a thread's lease after each statement (_thread_connections): its idle time starts
-# there, not when the lease goes back to the pool.
-_LAST_STATEMENT = "oauth2_core_last_statement"
+# Set in a pool record's info by a thread's lease at each statement (_thread_connections):
+# its idle time starts there, not when the lease goes back to the pool.
+LAST_STATEMENT = "oauth2_core_last_statement"
 _SETTINGS: weakref.WeakKeyDictionary[Engine, EngineSettings] = weakref.WeakKeyDictionary()
 _SQLITE_WRITERS: dict[str, threading.RLock] = {}
 _SQLITE_WRITERS_GUARD = threading.Lock()
@@ -209,16 +210,6 @@ def engine_settings(engine: Engine) -> EngineSettings | None:
     return _SETTINGS.get(engine)
 
 
-def mark_idle_since(info: dict[Any, Any], when: float) -> None:
-    """Record, in a pool record's ``info``, the end of a leased connection's last statement."""
-    info[_LAST_STATEMENT] = when
-
-
-def idle_since(info: dict[Any, Any]) -> float:
-    """When a leased connection's last statement ended (0 if unknown: treat as long idle)."""
-    return float(info.get(_LAST_STATEMENT, 0.0))
-
-
 def _check_stale_connections(engine: Engine, ping_after_idle: float) -> None:
     """Ping at checkout only a connection that looks stale; see the module docstring.
 
@@ -229,7 +220,7 @@ def _check_stale_connections(engine: Engine, ping_after_idle: float) -> None:
 
     @event.listens_for(engine, "checkin")
     def _idle_from(_dbapi_connection: Any, record: Any) -> None:
-        last_statement = record.info.pop(_LAST_STATEMENT, None)
+        last_statement = record.info.pop(LAST_STATEMENT, None)
         record.info[_IDLE_SINCE] = time.monotonic() if last_statement is None else last_statement
 
     @event.listens_for(engine, "checkout")
@@ -249,26 +240,35 @@ def _check_stale_connections(engine: Engine, ping_after_idle: float) -> None:
             raise sa_exc.InvalidatePoolError("stale pooled connection") from exc
 
 
-def has_pending_input(dbapi_connection: Any) -> bool:
-    """Whether the server sent anything to a session with no statement running: the goodbye
-    of a terminated backend, or end of stream. A poll of the socket, no round trip."""
+def socket_fd(dbapi_connection: Any) -> int:
+    """The connection's socket descriptor; -1 once closed (or for a driver without one)."""
     try:
         fileno = getattr(dbapi_connection, "fileno", None)  # psycopg
         if fileno is not None:
-            fd = int(fileno())
-        else:
-            sock = dbapi_connection._sock  # PyMySQL; None once closed
-            fd = -1 if sock is None else int(sock.fileno())
-    except Exception:  # closed, or a driver without a socket: let the ping decide
-        return True
+            return int(fileno())
+        sock = dbapi_connection._sock  # PyMySQL; None once closed
+        return -1 if sock is None else int(sock.fileno())
+    except Exception:  # closed: let the ping decide
+        return -1
+
+
+def has_pending_input(dbapi_connection: Any) -> bool:
+    """Whether the server sent anything to a session with no statement running: the goodbye
+    of a terminated backend, or end of stream. A poll of the socket, no round trip."""
+    fd = socket_fd(dbapi_connection)
     if fd < 0:
         return True
     if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(fd, select.POLLIN | select.POLLPRI)
-        return bool(poller.poll(0))
+        return socket_poller(fd).poll(0) != []
     readable, _, _ = select.select([fd], [], [], 0)
     return bool(readable)
+
+
+def socket_poller(fd: int) -> select.poll:
+    """A poll object that reports input (or hang-up, or a closed descriptor) on ``fd``."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return poller
 
 
 def _skip_idle_rollbacks(engine: Engine) -> None:

@@ -29,6 +29,7 @@ and an engine with ``pre_ping`` wants a ping per checkout: both check out per st
 from __future__ import annotations
 
 import contextlib
+import select
 import threading
 import time
 import weakref
@@ -39,12 +40,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool, SingletonThreadPool, StaticPool
 
 from oauth2_core_sqlalchemy._engine import (
+    LAST_STATEMENT,
     EngineSettings,
     engine_settings,
     has_pending_input,
-    idle_since,
     is_memory_sqlite,
-    mark_idle_since,
+    socket_fd,
+    socket_poller,
 )
 
 __all__ = [
@@ -162,23 +164,33 @@ class DetachedConnections(ThreadConnections):
 
 
 class _Lease(Held):
-    __slots__ = ("_info", "pool", "started")
+    __slots__ = ("_fd", "_info", "_poller", "pool", "started")
 
     def __init__(self, proxy: Any, give_up: Callable[[Any], None], pool: Any) -> None:
         super().__init__(proxy, give_up)
         self.pool = pool
         self.started: float = proxy._connection_record.starttime
-        self._info = proxy.info
+        # The pool record's info: the checkin listener (``_engine``) reads the last
+        # statement's time there, also when the lease ends with its thread.
+        self._info: dict[Any, Any] = proxy.info
+        self._fd = -1
+        self._poller: Any = None
         self.close()
 
     def close(self) -> None:
-        self.mark_used(time.monotonic())
+        self._info[LAST_STATEMENT] = time.monotonic()
 
-    def mark_used(self, when: float) -> None:
-        mark_idle_since(self._info, when)
-
-    def idle_since(self) -> float:
-        return idle_since(self._info)
+    def pending_input(self) -> bool:
+        """``has_pending_input`` with one poll object per socket instead of one per call
+        (the lease checks before every statement)."""
+        if not _HAS_POLL:
+            return has_pending_input(self.dbapi_connection)
+        fd = socket_fd(self.dbapi_connection)
+        if fd < 0:
+            return True
+        if fd != self._fd:
+            self._poller, self._fd = socket_poller(fd), fd
+        return bool(self._poller.poll(0))
 
 
 class LeasedConnections(ThreadConnections):
@@ -206,6 +218,7 @@ class LeasedConnections(ThreadConnections):
         lease: _Lease = held  # type: ignore[assignment]  # (typing.cast is a call per statement)
         pool = self._engine.pool
         recycle = self._settings.pool_recycle
+        info = lease._info
         # The checks a checkout would make (the pool's and _engine's stale-connection ones);
         # one that fails sends the lease back, marked idle since its last statement, and the
         # pool's next checkout pings, replaces or reuses it.
@@ -214,12 +227,12 @@ class LeasedConnections(ThreadConnections):
             lease.pool is pool
             and getattr(pool, "_invalidate_time", 0) <= lease.started
             and (recycle < 0 or time.time() - lease.started <= recycle)
-            and now - lease.idle_since() <= self._settings.ping_after_idle
-            and not has_pending_input(lease.dbapi_connection)
+            and now - info.get(LAST_STATEMENT, 0.0) <= self._settings.ping_after_idle
+            and not lease.pending_input()
         )
         if usable:
             # Idle from this statement's start on: a little early, so never a missed ping.
-            lease.mark_used(now)
+            info[LAST_STATEMENT] = now
         return usable
 
     def _take(self) -> _Lease | None:
@@ -242,6 +255,9 @@ class LeasedConnections(ThreadConnections):
     def _returned(self) -> None:
         with self._lock:
             self._leased -= 1
+
+
+_HAS_POLL = hasattr(select, "poll")
 
 
 def _close_quietly(closable: Any) -> None:

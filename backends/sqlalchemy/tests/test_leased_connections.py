@@ -114,6 +114,19 @@ def test_a_lease_whose_session_was_killed_is_replaced_before_use(
     assert _session(store) != killed
 
 
+def test_a_lease_whose_driver_connection_was_closed_is_replaced_before_use(
+    open_store: Any,
+) -> None:
+    """The socket check keeps a poll object per lease: a closed connection (no socket) must
+    still fail it, not pass on the old descriptor."""
+    store = open_store(pool_size=2, max_overflow=0, ping_after_idle=math.inf)
+    assert store.query_client("c") is None
+    held = store._runner._checkout()
+    held.dbapi_connection.close()
+    assert store.query_client("c") is None
+    assert store._runner._checkout() is not held
+
+
 def test_a_lease_that_dies_in_use_fails_its_operation_and_the_others_are_retired(
     open_store: Any, harness: SQLHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,7 +141,7 @@ def test_a_lease_that_dies_in_use_fails_its_operation_and_the_others_are_retired
         killed = _session(store)
         kill(harness, killed)
         monkeypatch.setattr(
-            "oauth2_core_sqlalchemy._thread_connections.has_pending_input", lambda _: False
+            "oauth2_core_sqlalchemy._thread_connections._Lease.pending_input", lambda _: False
         )
         with pytest.raises(StorageUnavailable) as raised:
             store.query_token("0" * 64, now=NOW)
