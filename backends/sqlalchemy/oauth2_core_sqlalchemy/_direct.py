@@ -20,8 +20,9 @@ sees every statement.
 from __future__ import annotations
 
 import contextlib
+import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,7 +68,18 @@ def _positional(sql: str) -> tuple[str, list[str]]:
 class Prepared:
     """One statement compiled for one dialect, with its parameter and column converters."""
 
-    __slots__ = ("_binds", "_named", "_results", "sql", "statement", "writes")
+    __slots__ = (
+        "_bind_steps",
+        "_binds",
+        "_named",
+        "_names",
+        "_pick",
+        "_result_steps",
+        "_width",
+        "sql",
+        "statement",
+        "writes",
+    )
 
     def __init__(self, statement: _Statement, engine: Engine) -> None:
         dialect = engine.dialect
@@ -86,10 +98,14 @@ class Prepared:
         self._binds: tuple[tuple[str, _Processor], ...] = tuple(
             (name, processors[name]) for name in order or ()
         )
+        # Positional values are picked in C (``itemgetter``) and only the positions with a
+        # converter are visited: on CPython 3.11 a comprehension is a call of its own.
+        self._names = tuple(name for name, _ in self._binds)
+        self._pick = operator.itemgetter(*self._names) if len(self._names) > 1 else None
+        self._bind_steps = _steps(process for _, process in self._binds)
         columns = getattr(statement, "exported_columns", ())
-        self._results: tuple[_Processor, ...] = tuple(
-            _processors(column.type, dialect)[1] for column in columns
-        )
+        self._width = len(columns)
+        self._result_steps = _steps(_processors(column.type, dialect)[1] for column in columns)
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         # NULL passes unchanged: a processor is only worth calling on a value.
@@ -100,21 +116,35 @@ class Prepared:
                 else value
                 for name, process in self._binds
             }
-        return tuple(
-            [
-                process(value)
-                if (value := values[name]) is not None and process is not None
-                else value
-                for name, process in self._binds
-            ]
-        )
+        pick = self._pick
+        if pick is not None:
+            picked = pick(values)
+        else:
+            picked = (values[self._names[0]],) if self._names else ()
+        if not self._bind_steps:
+            return picked
+        converted = list(picked)
+        for index, process in self._bind_steps:
+            value = converted[index]
+            if value is not None:
+                converted[index] = process(value)
+        return tuple(converted)
 
     def values(self, raw: Sequence[Any]) -> list[Any]:
         """A row's values in column order, converted as the Core path converts them."""
-        return [
-            value if process is None or value is None else process(value)
-            for process, value in zip(self._results, raw, strict=True)
-        ]
+        if len(raw) != self._width:
+            raise ValueError(f"a row of {len(raw)} values for {self._width} columns")
+        row = list(raw)
+        for index, process in self._result_steps:
+            value = row[index]
+            if value is not None:
+                row[index] = process(value)
+        return row
+
+
+def _steps(processors: Iterable[_Processor]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """The positions that have a converter, with it."""
+    return tuple((index, process) for index, process in enumerate(processors) if process)
 
 
 class Runner:
@@ -124,8 +154,9 @@ class Runner:
         self, engine: Engine, writing: contextlib.AbstractContextManager[Any] | None = None
     ) -> None:
         self.engine = engine
-        # Held around every write statement (``_engine.writer_lock``).
-        self._writing = writing or contextlib.nullcontext()
+        # Held around every write statement (``_engine.writer_lock``); None when there is
+        # nothing to hold (a null context's enter and exit are two Python calls).
+        self._writing = None if isinstance(writing, contextlib.nullcontext) else writing
         self._dialect = engine.dialect
         self._dbapi_error: Any = engine.dialect.loaded_dbapi.Error  # the driver's Error class
         self._threads = thread_connections(engine)
@@ -142,28 +173,29 @@ class Runner:
             self._threads.release()
 
     def _checkout(self) -> Any:
-        if self._threads is not None:
-            held = self._threads.get()
-            if held is not None:
-                return held
-        return self.engine.raw_connection()
+        held = None if self._threads is None else self._threads.get()
+        return self.engine.raw_connection() if held is None else held
 
     def prepare(self, statement: _Statement) -> Prepared:
         return Prepared(statement, self.engine)
 
     def _instrumented(self) -> bool:
+        # ``_has_events`` is SQLAlchemy's own flag for "some connection event is listened
+        # for" (set on the engine or its class); the listener collections' truth test is a
+        # Python call each, so it runs only when the flag is up.
+        if not self.engine._has_events:
+            return False
         dispatch = self.engine.dispatch
         return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
     def first(self, prepared: Prepared, values: Mapping[str, Any]) -> Sequence[Any] | None:
         """The first row the statement returns, in its column order, or None."""
-        dispatch = self.engine.dispatch  # ``_instrumented``, inlined on the hottest call
-        if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
+        if self.engine._has_events and self._instrumented():
             self.release()
             with self._lock(prepared), translate_errors(), self.engine.connect() as conn:
                 found = conn.execute(prepared.statement, dict(values)).first()
             return None if found is None else tuple(found)
-        if prepared.writes:
+        if prepared.writes and self._writing is not None:
             with self._writing:
                 rows, _ = self._run(prepared, values, fetch=True)
         else:
@@ -176,11 +208,15 @@ class Runner:
             self.release()
             with self._lock(prepared), translate_errors(), self.engine.connect() as conn:
                 return int(conn.execute(prepared.statement, dict(values)).rowcount)
-        with self._lock(prepared):
-            return self._run(prepared, values, fetch=False)[1]
+        if prepared.writes and self._writing is not None:
+            with self._writing:
+                return self._run(prepared, values, fetch=False)[1]
+        return self._run(prepared, values, fetch=False)[1]
 
     def _lock(self, prepared: Prepared) -> contextlib.AbstractContextManager[Any]:
-        return self._writing if prepared.writes else contextlib.nullcontext()
+        if prepared.writes and self._writing is not None:
+            return self._writing
+        return contextlib.nullcontext()
 
     def _run(
         self, prepared: Prepared, values: Mapping[str, Any], *, fetch: bool

@@ -112,6 +112,10 @@ class Held:
 class ThreadConnections:
     """The per-thread connections of one engine; subclasses say how one is taken and kept."""
 
+    # Whether a held connection passes ``_usable`` before each statement (a call saved where
+    # there is nothing to check).
+    _checks_each_statement = False
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._local = threading.local()
@@ -121,7 +125,11 @@ class ThreadConnections:
     def get(self) -> Held | None:
         """This thread's connection, or None: check one out for this statement only."""
         held: Held | None = getattr(self._local, "held", None)
-        if held is not None and held.is_valid and self._usable(held):
+        if (
+            held is not None
+            and held.is_valid
+            and (not self._checks_each_statement or self._usable(held))
+        ):
             return held
         if held is not None:
             self._local.held = None
@@ -195,6 +203,8 @@ class _Lease(Held):
 
 class LeasedConnections(ThreadConnections):
     """Servers: a connection checked out of the pool and kept between statements."""
+
+    _checks_each_statement = True
 
     def __init__(self, engine: Engine, settings: EngineSettings) -> None:
         super().__init__(engine)
