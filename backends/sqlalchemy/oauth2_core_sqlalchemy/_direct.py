@@ -172,6 +172,13 @@ class Runner:
         if self._threads is not None:
             self._threads.release()
 
+    def meet_the_server(self) -> None:
+        """Connect once, if the pool never has: SQLAlchemy initialises the dialect (server
+        flavour, version, features) at the first connection."""
+        self.release()
+        with translate_errors(), self.engine.connect():
+            pass
+
     def _checkout(self) -> Any:
         held = None if self._threads is None else self._threads.get()
         return self.engine.raw_connection() if held is None else held

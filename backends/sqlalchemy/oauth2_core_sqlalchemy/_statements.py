@@ -7,6 +7,7 @@ Every statement here takes named parameters: a record's column values by column 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,29 +87,40 @@ class RequestStatements:
         self.insert_code: Prepared = prepare(_insert(codes, _CONTRACT.codes))
 
         live_code = (codes.c.code_hash == digest) & (codes.c.expires_at > now)
+        self._runner = runner
+        self._codes, self._now = codes, now
+        self._unconsumed = live_code & codes.c.consumed_at.is_(None)
+        self._code_record = _record_columns(codes, CODE_FIELDS)
+        self.select_code: Prepared = prepare(sa.select(*self._code_record).where(live_code))
+        self.consume_code: Prepared = prepare(self._consume())
 
-        def consume() -> sa.Update:
-            # A fresh statement each time: ``.returning()`` on one already compiled would
-            # carry over its memoised (empty) result columns.
-            unconsumed = live_code & codes.c.consumed_at.is_(None)
-            return sa.update(codes).where(unconsumed).values(consumed_at=now)
+    def _consume(self) -> sa.Update:
+        # A fresh statement each time: ``.returning()`` on one already compiled would carry
+        # over its memoised (empty) result columns.
+        return sa.update(self._codes).where(self._unconsumed).values(consumed_at=self._now)
 
-        code_record = _record_columns(codes, CODE_FIELDS)
-        self.select_code: Prepared = prepare(sa.select(*code_record).where(live_code))
-        self.consume_code: Prepared = prepare(consume())
-        self.consume_code_returning: Prepared | None = None
+    @functools.cached_property
+    def consume_code_returning(self) -> Prepared | None:
+        """The consume that also returns the code, or None (``consume_code``, then
+        ``select_code``). Decided at first use, not when the store is built: a MySQL-family
+        dialect learns at its first connection whether the server is MariaDB, and of which
+        version (``INSERT ... RETURNING`` came with 10.5), and a ``mysql://`` URL does not
+        say."""
+        runner, codes = self._runner, self._codes
+        dialect = runner.engine.dialect
         if dialect.update_returning:
-            self.consume_code_returning = prepare(consume().returning(*code_record))
-        elif (
+            return runner.prepare(self._consume().returning(*self._code_record))
+        if dialect.name in ("mysql", "mariadb") and dialect.server_version_info is None:
+            runner.meet_the_server()
+        if (
             getattr(dialect, "is_mariadb", False)
             and dialect.insert_returning
             and _upsert_hits_only_the_code(codes)
         ):
-            self.consume_code_returning = prepare(
-                _consume_by_upsert(
-                    codes, live_code & codes.c.consumed_at.is_(None), now, code_record
-                )
+            return runner.prepare(
+                _consume_by_upsert(codes, self._unconsumed, self._now, self._code_record)
             )
+        return None
 
     def _insert_honouring_mark(self, tables: Tables, now: Any) -> sa.Insert:
         """``INSERT ... SELECT`` whose ``revoked_at`` is ``now`` when the token's grant carries

@@ -17,7 +17,7 @@ from oauth2_core_sqlalchemy._statements import _upsert_hits_only_the_code
 from oauth2_core_sqlalchemy.tables import authorization_codes
 from oauth2_core_sqlalchemy.testing import SQLHarness
 
-from oauth2_core.models import AlreadyConsumed, AuthorizationCode, ConsumeResult
+from oauth2_core.models import AlreadyConsumed, AuthorizationCode, Consumed, ConsumeResult
 from oauth2_core.tokens import generate_token, hash_code, new_grant_id
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -113,6 +113,29 @@ def test_mariadb_consumes_in_one_statement(harness: SQLHarness, storage: SQLStor
     assert prepared is not None
     assert prepared.sql.startswith("INSERT INTO oauth2_authorization_codes")
     assert " FOR UPDATE ON DUPLICATE KEY UPDATE " in prepared.sql
+
+
+def test_a_mysql_url_on_mariadb_also_consumes_in_one_statement(harness: SQLHarness) -> None:
+    """``mysql+pymysql://`` names no server: the dialect learns it is MariaDB (10.5+, with
+    ``INSERT ... RETURNING``) at its first connection, before the statements are compiled."""
+    if harness.backend != "mariadb":
+        pytest.skip("the upsert consume is MariaDB's")
+    harness.make_storage("mysql-url")  # the schema
+    url = harness.namespace_url("mysql-url").set(drivername="mysql+pymysql")
+    store = SQLStorage(build_engine(url))
+    try:
+        assert store.engine.dialect.name == "mysql"
+        prepared = store._hot.consume_code_returning
+        assert prepared is not None
+        assert prepared.sql.startswith("INSERT INTO oauth2_authorization_codes")
+        code = _code()
+        store.save_authorization_code(code, now=NOW)
+        assert isinstance(store.consume_authorization_code(code.code_hash, now=NOW), Consumed)
+        replay = store.consume_authorization_code(code.code_hash, now=NOW)
+        assert isinstance(replay, AlreadyConsumed)
+    finally:
+        store.close()
+        harness.drop_namespace("mysql-url")
 
 
 def _code() -> AuthorizationCode:
