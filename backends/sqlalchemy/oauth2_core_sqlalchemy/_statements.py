@@ -1,4 +1,5 @@
-"""The statements of the request path, built and compiled once per store.
+"""The statements of the request path, built and compiled once per store (the consume that
+returns its code at first use: ``RequestStatements.consume_code_returning``).
 
 Every statement here takes named parameters: a record's column values by column key, plus
 ``now`` (and ``digest`` for lookups). See ``_direct`` for why they are compiled up front and
