@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     plan = Plan(args.quick, args.backends, args.operations, args.sections)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     log = ResultLog(RESULTS / f"run-{stamp}.jsonl")
+    if "http" in plan.sections:
+        from bench.http_load import ensure_wrk  # noqa: PLC0415
+
+        ensure_wrk()
     facts = machine_facts()
     started = time.monotonic()
     print(f"[bench] {'quick' if plan.quick else 'full'} run -> {log.path}")

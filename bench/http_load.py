@@ -34,7 +34,7 @@ from bench.records import Record, ResultLog
 from bench.services import Backend
 from bench.workload import WORKLOAD, basic_auth
 
-__all__ = ["HTTP_BACKENDS", "parse_wrk", "run_http"]
+__all__ = ["HTTP_BACKENDS", "ensure_wrk", "parse_wrk", "run_http"]
 
 HTTP_BACKENDS = ("sqlite", "postgresql", "redis")
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -216,12 +216,23 @@ def _measure_backend(plan: Plan, name: str, backend: Backend, log: ResultLog) ->
                       f"non-2xx {figures['non_2xx']:.0f}")
 
 
-def run_http(plan: Plan, backends: dict[str, Backend], log: ResultLog) -> None:
+def ensure_wrk() -> bool:
+    """Install wrk from Debian when it is missing and we may; True when it is there.
+
+    Called before the machine facts are read, so the run's record names the wrk it used.
+    """
     if shutil.which("wrk") is None and os.geteuid() == 0 and shutil.which("apt-get"):
         print("[bench] http: installing wrk from Debian (apt-get install -y wrk)")
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False,
-                       capture_output=True)
-    if shutil.which("wrk") is None:
+        install = ["apt-get", "install", "-y", "-q", "wrk"]
+        if subprocess.run(install, check=False, capture_output=True).returncode != 0:
+            # A fresh machine may have no package lists yet.
+            subprocess.run(["apt-get", "update", "-q"], check=False, capture_output=True)
+            subprocess.run(install, check=False, capture_output=True)
+    return shutil.which("wrk") is not None
+
+
+def run_http(plan: Plan, backends: dict[str, Backend], log: ResultLog) -> None:
+    if not ensure_wrk():
         print("[bench] http: wrk not installed (apt-get install -y wrk); skipped")
         return
     for name in HTTP_BACKENDS:
