@@ -9,6 +9,7 @@ engine's ``now`` because the TTL monitor reclaims records only about once a minu
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,6 +54,7 @@ from oauth2_core_mongo._indexes import (
     REVOKED_GRANTS,
     TOKENS,
     create_indexes,
+    replace_earlier_index,
 )
 
 __all__ = ["MongoStorage"]
@@ -120,11 +122,13 @@ class MongoStorage:
         """Create the unique, grant-id and TTL indexes; idempotent.
 
         ``ConfigurationError`` if an index of the same name or keys exists with other options
-        (say, another TTL): the operator decides which one is right, we never drop it.
+        (say, another TTL): the operator decides which one is right, we never drop it. The one
+        exception is the refresh index as earlier versions of this backend built it, which is
+        replaced by its equivalent (``_indexes.replace_earlier_index``).
         """
         with translate_errors("create indexes"):
             try:
-                create_indexes(self._db)
+                self._create_indexes()
             except OperationFailure as exc:
                 if exc.code not in _INDEX_CONFLICT_CODES:
                     raise
@@ -133,6 +137,14 @@ class MongoStorage:
                     f"{exc.details.get('errmsg') if exc.details else exc}"
                 ) from exc
         self._indexes_ready = True
+
+    def _create_indexes(self) -> None:
+        try:
+            create_indexes(self._db)
+        except OperationFailure as exc:
+            if exc.code not in _INDEX_CONFLICT_CODES or not replace_earlier_index(self._db):
+                raise
+            create_indexes(self._db)
 
     def upgrade_schema(self) -> None:
         """``SchemaManagement``: for MongoDB the schema is its indexes."""
@@ -282,13 +294,15 @@ class MongoStorage:
         new_doc = token_to_doc(new_token)
         self._insert_replacing_expired(self._tokens, new_doc, now, "token")
         with translate_errors("rotate refresh token"):
-            retired = self._tokens.find_one_and_update(
-                {**live, "revoked_at": None, "rotated_at": None},
+            # A plain conditional update, not findAndModify: the filter names the record read
+            # and pins every field a token record ever changes, so what it matched is
+            # ``current`` plus the mark.
+            retired = self._tokens.update_one(
+                {"_id": current["_id"], **live, "revoked_at": None, "rotated_at": None},
                 {"$set": {"rotated_at": now}},
-                return_document=ReturnDocument.AFTER,
             )
-            if retired is not None:
-                return Rotated(token_from_doc(retired), new_token)
+            if retired.matched_count:
+                return Rotated(replace(token_from_doc(current), rotated_at=now), new_token)
             self._tokens.delete_one({"_id": new_doc["_id"], "grant_id": new_doc["grant_id"]})
             current = self._tokens.find_one(live)
         return NotFound() if current is None else Reused(token_from_doc(current))

@@ -10,7 +10,7 @@ from mongo_records import make_code, make_token, successor
 from oauth2_core_mongo import MongoStorage
 
 from oauth2_core.clock import FakeClock
-from oauth2_core.errors import ConfigurationError, DuplicateKey
+from oauth2_core.errors import DuplicateKey
 from oauth2_core.models import AlreadyConsumed, Client, Consumed, NotFound, Reused, Rotated
 from oauth2_core.storage import Capability
 from oauth2_core.storage.protocols import (
@@ -262,33 +262,6 @@ def test_purge_expired_keeps_live_tombstones(storage: MongoStorage, clock: FakeC
     assert storage.query_refresh_token(retired.refresh_token_hash, now=clock.now()) is not None
     with pytest.raises(ValueError, match="batch_size"):
         storage.purge_expired(now=clock.now(), batch_size=0)
-
-
-def test_indexes_are_created_idempotently_with_a_ttl_on_the_record_expiry(
-    storage: MongoStorage,
-) -> None:
-    storage.ensure_indexes()
-    storage.upgrade_schema()
-    for name in ("codes", "tokens"):
-        indexes = {i["name"]: i for i in storage.database[name].list_indexes()}
-        ttl = indexes["reclaim_at_ttl"]
-        assert dict(ttl["key"]) == {"reclaim_at": 1}
-        assert ttl["expireAfterSeconds"] == 0
-        assert dict(indexes["expires_at"]["key"]) == {"expires_at": 1}
-        assert dict(indexes["grant_id"]["key"]) == {"grant_id": 1}
-    refresh = {i["name"]: i for i in storage.database["tokens"].list_indexes()}[
-        "refresh_token_hash_unique"
-    ]
-    assert refresh["unique"] is True
-
-
-def test_a_conflicting_index_is_a_configuration_error(storage: MongoStorage) -> None:
-    storage.database["codes"].create_index(
-        "reclaim_at", name="reclaim_at_ttl", expireAfterSeconds=3600
-    )
-    with pytest.raises(ConfigurationError, match="conflicting index") as caught:
-        storage.ensure_indexes()
-    assert caught.value.__cause__ is not None
 
 
 def test_values_that_look_like_operators_are_stored_literally(

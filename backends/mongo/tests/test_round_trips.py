@@ -74,7 +74,7 @@ def test_round_trips_per_operation(
     storage.rotate_refresh_token(
         tokens[0].refresh_token_hash, successor(tokens[0], clock.now()), now=clock.now()
     )
-    assert commands.take() == ["find tokens", "update tokens", "findAndModify tokens"]
+    assert commands.take() == ["find tokens", "update tokens", "update tokens"]
     storage.revoke_token(tokens[1].access_token_hash, now=clock.now())
     assert commands.take() == ["update tokens"]
     storage.revoke_grant("g", now=clock.now())
