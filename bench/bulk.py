@@ -4,6 +4,10 @@ Saving 10^6 tokens one ``save_token`` at a time would take most of the bench's b
 networked store, so each backend gets a batched path that reuses the backend's own row,
 document or script code (``token_values``, ``token_to_doc``, its Lua scripts queued in one
 pipeline). Anything without a batched path falls back to ``save_token``.
+
+``drop_loaded`` empties what growth loaded once it is measured: a server left holding 10^6
+records keeps working on them (PostgreSQL's autovacuum, Redis's expiry cycle, SecantusDB's
+TTL sweep took most of a core during the HTTP section) and disturbs the sections after it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 from oauth2_core.models import Token
 
-__all__ = ["bulk_save"]
+__all__ = ["bulk_save", "drop_loaded"]
 
 
 def _sql(storage: Any, tokens: Sequence[Token]) -> None:
@@ -71,3 +75,16 @@ def bulk_save(backend: str, storage: Any, tokens: Sequence[Token], now: datetime
     for token in tokens:
         storage.save_token(token, now=now)
     return "save_token"
+
+
+def drop_loaded(backend: str, storage: Any) -> None:
+    """Empty the growth namespace's token records (tokens only: growth loads nothing else)."""
+    if backend in {"postgresql", "mariadb"}:
+        import sqlalchemy as sa  # noqa: PLC0415
+
+        with storage.engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE TABLE {storage.tables.tokens.name}"))
+    elif backend == "redis":
+        storage.redis.flushdb()
+    elif backend == "mongodb":
+        storage.database.drop_collection("tokens")

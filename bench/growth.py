@@ -10,7 +10,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from bench.bulk import bulk_save
+from bench.bulk import bulk_save, drop_loaded
 from bench.contenders import contenders_for, driver_handle
 from bench.plan import Plan
 from bench.rawlookup import raw_lookup
@@ -123,6 +123,7 @@ def run_growth(plan: Plan, backend: Backend, log: ResultLog) -> None:
             _record_size(backend, storage, tokens.count, size_before, log)
         if raw is not None:
             raw.close()
+        drop_loaded(backend.name, storage)
 
 
 def _store_bytes(backend: Backend, handle: Any, storage: Any) -> dict[str, float]:
