@@ -6,8 +6,9 @@ document or script code (``token_values``, ``token_to_doc``, its Lua scripts que
 pipeline). Anything without a batched path falls back to ``save_token``.
 
 ``drop_loaded`` empties what growth loaded once it is measured: a server left holding 10^6
-records keeps working on them (PostgreSQL's autovacuum, Redis's expiry cycle, SecantusDB's
-TTL sweep took most of a core during the HTTP section) and disturbs the sections after it.
+records may keep working on them (PostgreSQL's autovacuum, Redis's expiry cycle; SecantusDB,
+left with 174,500 tokens, took most of a core through the whole HTTP section) and disturb the
+sections after it.
 """
 
 from __future__ import annotations
