@@ -7,7 +7,7 @@ pipeline). Anything without a batched path falls back to ``save_token``.
 
 ``drop_loaded`` empties what growth loaded once it is measured: a server left holding 10^6
 records may keep working on them (PostgreSQL's autovacuum, Redis's expiry cycle; SecantusDB,
-left with 174,500 tokens, took most of a core through the whole HTTP section) and disturb the
+left with 174,500 tokens, was seen taking most of a core during the HTTP section) and disturb the
 sections after it.
 """
 
