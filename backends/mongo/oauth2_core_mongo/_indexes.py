@@ -49,12 +49,12 @@ CODES = "codes"
 TOKENS = "tokens"
 REVOKED_GRANTS = "revoked_grants"
 RECLAIM_FIELD = "reclaim_at"
-REFRESH_INDEX = "refresh_token_hash_unique"
+_REFRESH_INDEX = "refresh_token_hash_unique"
 _EARLIER_REFRESH_FILTER = {"refresh_token_hash": {"$type": "string"}}
 
 _REFRESH_MODEL = IndexModel(
     [("refresh_token_hash", ASCENDING)],
-    name=REFRESH_INDEX,
+    name=_REFRESH_INDEX,
     unique=True,
     partialFilterExpression={"refresh_token_hash": {"$gt": ""}},
 )
@@ -94,12 +94,12 @@ def replace_earlier_index(database: Database[dict[str, object]]) -> bool:
     tokens = database[TOKENS]
     for index in tokens.list_indexes():
         if (
-            index.get("name") == REFRESH_INDEX
+            index.get("name") == _REFRESH_INDEX
             and dict(index.get("key", {})) == {"refresh_token_hash": ASCENDING}
             and index.get("unique") is True
             and index.get("partialFilterExpression") == _EARLIER_REFRESH_FILTER
         ):
-            tokens.drop_index(REFRESH_INDEX)
+            tokens.drop_index(_REFRESH_INDEX)
             tokens.create_indexes([_REFRESH_MODEL])
             return True
     return False
