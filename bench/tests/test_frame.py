@@ -139,3 +139,33 @@ def test_summary_lists_every_ratio_with_its_verdict(tmp_path: Path) -> None:
     assert "| memory (in-process) | client_credentials | 2.00 | >= 3 | MISSED |" in text
     assert "mongodb / * / oauth2-core: boom" in text
     assert "test cpu" in text
+
+
+def test_growth_loading_stops_with_a_note_when_the_store_fails() -> None:
+    import time  # noqa: PLC0415
+
+    from bench.growth import _load, _Tokens  # noqa: PLC0415
+    from bench.services import Backend  # noqa: PLC0415
+    from oauth2_core.storage.memory import MemoryStorage  # noqa: PLC0415
+
+    class FailingAfter(MemoryStorage):
+        def __init__(self, allowed: int) -> None:
+            super().__init__()
+            self.allowed = allowed
+
+        def save_token(self, token, *, now):  # type: ignore[no-untyped-def]
+            if self.allowed == 0:
+                raise RuntimeError("internal server error")
+            self.allowed -= 1
+            super().save_token(token, now=now)
+
+    tokens = _Tokens()
+    storage = FailingAfter(allowed=10_000)  # the first chunk only
+    path, note = _load(Backend("memory", "memory://"), storage, tokens, 25_000,
+                       time.monotonic() + 60)
+    assert (path, tokens.count) == ("save_token", 10_000)
+    assert note == "stopped at 10000 (the store failed: RuntimeError)"
+
+    path, note = _load(Backend("memory", "memory://"), MemoryStorage(), _Tokens(), 25_000,
+                       time.monotonic() - 1)
+    assert (path, note) == ("", "stopped at 0 (time budget)")

@@ -77,6 +77,12 @@ def test_round_trips_per_operation(
     assert commands.take() == ["find tokens", "update tokens", "update tokens"]
     storage.revoke_token(tokens[1].access_token_hash, now=clock.now())
     assert commands.take() == ["update tokens"]
+    # A refresh digest matches no _id: the second update finds it through the refresh index.
+    assert tokens[2].refresh_token_hash is not None
+    storage.revoke_token(tokens[2].refresh_token_hash, now=clock.now())
+    assert commands.take() == ["update tokens", "update tokens"]
+    assert storage.query_token(tokens[2].access_token_hash, now=clock.now()) is None
+    assert commands.take() == ["find tokens"]
     storage.revoke_grant("g", now=clock.now())
     assert commands.take() == ["update revoked_grants", "update tokens", "update codes"]
 
