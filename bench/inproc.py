@@ -39,7 +39,8 @@ def run_inproc(plan: Plan, backend: Backend, log: ResultLog) -> None:
                     "inproc", backend.name, operation, timing.contender, timing.ops_per_second,
                     "ops/s",
                     {"us_per_op": timing.seconds_per_op * 1e6, "spread": timing.spread,
-                     "rounds": len(timing.rounds), "ops_per_round": timing.ops_per_round},
+                     "rounds": len(timing.rounds), "ops_per_round": timing.ops_per_round,
+                     "round_us": [seconds * 1e6 for seconds in timing.rounds]},
                 ))
                 line.append(f"{timing.contender} {timing.ops_per_second:,.0f}/s")
             print(f"[bench] {backend.name:<10} {operation:<18} " + "  ".join(line))

@@ -168,7 +168,8 @@ def _ratios(records: list[Record]) -> list[str]:
         rows = _ratio_rows(floors)
         for row, ratio in zip(rows, floors, strict=True):
             authlib = peer.get((ratio.backend, ratio.operation))
-            row[-1] = f"Authlib {authlib:.2f}" if authlib is not None else ""
+            notes = [f"Authlib {authlib:.2f}" if authlib is not None else "", ratio.note]
+            row[-1] = "; ".join(note for note in notes if note)
         lines += ["Over each real store: oauth2-core time per operation over the raw floor's.",
                   "", *_table(header, rows)]
     http = http_ratios(records)

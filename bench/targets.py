@@ -77,8 +77,19 @@ def floor_ratios(records: list[Record], contender: str = "oauth2-core") -> list[
             floor = found.get((backend, operation, "floor"))
             if ours and floor:
                 # time per op ratio == floor ops/s over ours
-                ratios.append(Ratio(backend, operation, floor.value / ours.value, target, False))
+                ratios.append(Ratio(backend, operation, floor.value / ours.value, target, False,
+                                    round_range(ours, floor)))
     return ratios
+
+
+def round_range(ours: Record, floor: Record) -> str:
+    """The lowest and highest of the per-round ratios (the two contenders run in the same
+    rounds, one after the other): how far one run's noise moves the ratio."""
+    mine, theirs = ours.extra.get("round_us"), floor.extra.get("round_us")
+    if not mine or not theirs or len(mine) != len(theirs):
+        return ""
+    each = [a / b for a, b in zip(mine, theirs, strict=True)]
+    return f"rounds {min(each):.2f}-{max(each):.2f}"
 
 
 def http_ratios(records: list[Record]) -> list[Ratio]:

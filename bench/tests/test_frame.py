@@ -104,6 +104,19 @@ def test_ratios_are_judged_against_the_issue_targets() -> None:
     assert not floors["client_credentials"].met
 
 
+def test_a_floor_ratio_notes_the_range_of_its_per_round_ratios() -> None:
+    ours = Record("inproc", "postgresql", "bearer_validation", "oauth2-core", 1000, "ops/s",
+                  {"round_us": [1100.0, 1300.0, 1000.0]})
+    floor = Record("inproc", "postgresql", "bearer_validation", "floor", 1100, "ops/s",
+                   {"round_us": [1000.0, 1000.0, 1000.0]})
+    (ratio,) = floor_ratios([ours, floor])
+    assert ratio.note == "rounds 1.00-1.30"
+    # Rounds that cannot be paired (an older run's records) give no range.
+    (ratio,) = floor_ratios([ours, Record("inproc", "postgresql", "bearer_validation", "floor",
+                                          1100, "ops/s", {"round_us": [1000.0]})])
+    assert ratio.note == ""
+
+
 def test_http_ratio_needs_both_throughput_and_no_worse_p99() -> None:
     records = [
         Record("http", "redis", "client_credentials", "oauth2-core", 3000, "requests/s",
