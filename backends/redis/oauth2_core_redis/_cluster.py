@@ -17,16 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from redis import RedisCluster
-from redis.commands.core import Script
-from redis.exceptions import NoScriptError
-
 from oauth2_core.clock import to_epoch_ms
 from oauth2_core.models import AuthorizationCode, Token
 from oauth2_core_redis import _scripts
 from oauth2_core_redis._codec import encode_code, encode_token, text
 from oauth2_core_redis._connect import driver_errors
 from oauth2_core_redis._keys import code_pointer_value, parse_pointer, refresh_pointer_value
+from oauth2_core_redis._pipeline import Step, pipelined
 
 if TYPE_CHECKING:
     from oauth2_core_redis.storage import RedisStorage
@@ -39,28 +36,6 @@ def ttl_ms(expires_ms: int, now_ms: int) -> int:
 
 def flatten(fields: dict[str, str]) -> list[str]:
     return [item for pair in fields.items() for item in pair]
-
-
-@dataclass(frozen=True, slots=True)
-class _Step:
-    """One command of a pipeline: a script call, or (``script`` None) a GET of ``keys[0]``."""
-
-    script: Script | None
-    keys: Sequence[str]
-    args: Sequence[Any] = ()
-
-    def queue(self, pipe: Any, client: Any) -> None:
-        if self.script is None:
-            pipe.get(self.keys[0])
-            return
-        # By name: redis-py blocks the evalsha method on cluster pipelines, not the command.
-        # With its node named, a cluster pipeline does not ask a server for the script's
-        # keys (COMMAND GETKEYS, one more round trip per script) before sending it.
-        options = {}
-        if isinstance(client, RedisCluster):
-            options["target_nodes"] = client.get_node_from_key(self.keys[0])  # type: ignore[no-untyped-call]
-        command = ("EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args)
-        pipe.execute_command(*command, **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,39 +62,14 @@ class ClusterPaths:
         self._revoke = storage.redis.register_script(_scripts.REVOKE_TOKEN)
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _pipelined(self, steps: list[_Step]) -> list[Any]:
-        redis = self._storage.redis
-        results: list[Any] = [None] * len(steps)
-        pending = list(range(len(steps)))
-        for attempt in range(2):
-            with driver_errors():
-                pipe = redis.pipeline(transaction=False)
-                for index in pending:
-                    steps[index].queue(pipe, redis)
-                replies = pipe.execute(raise_on_error=False)
-            unloaded = []
-            for index, reply in zip(pending, replies, strict=True):
-                if isinstance(reply, NoScriptError) and attempt == 0:
-                    unloaded.append(index)  # not run at all: loading and re-sending is exact
-                elif isinstance(reply, Exception):
-                    with driver_errors():
-                        raise reply
-                else:
-                    results[index] = text(reply)
-            if not unloaded:
-                break
-            with driver_errors():
-                for script in {steps[i].script for i in unloaded}:
-                    if script is not None:
-                        script.sha = redis.script_load(script.script)
-            pending = unloaded
-        return results
+    def _pipelined(self, steps: list[Step]) -> list[Any]:
+        return pipelined(self._storage.redis, steps)
 
-    def _claim_steps(self, new: _NewRecord, now_ms: int) -> list[_Step]:
-        steps = [_Step(self._claim, [key], [now_ms, value, new.ttl]) for key, value in new.pointers]
+    def _claim_steps(self, new: _NewRecord, now_ms: int) -> list[Step]:
+        steps = [Step(self._claim, [key], [now_ms, value, new.ttl]) for key, value in new.pointers]
         args = [now_ms, new.expiry_field, new.ttl, new.member, *new.fields]
         record_keys = [new.record, new.index] + ([new.mark] if new.mark else [])
-        steps.append(_Step(self._store_new, record_keys, args))
+        steps.append(Step(self._store_new, record_keys, args))
         return steps
 
     def _release(self, new: _NewRecord, claimed: Sequence[Any]) -> None:
@@ -215,7 +165,7 @@ class ClusterPaths:
         claiming the new token (one round trip), then compares and swaps (a second)."""
         keys = self._storage.keys
         new = self._new_token(new_token, now_ms)
-        read = _Step(None, [keys.refresh_pointer(refresh_hash)])
+        read = Step(None, [keys.refresh_pointer(refresh_hash)])
         old_value, *flags = self._pipelined([read, *self._claim_steps(new, now_ms)])
         pointer = parse_pointer(old_value, with_access=True)
         if pointer is None or pointer.expires_ms <= now_ms:
@@ -234,8 +184,8 @@ class ClusterPaths:
         keys = self._storage.keys
         access_value, refresh_value = self._pipelined(
             [
-                _Step(None, [keys.access_pointer(token_hash)]),
-                _Step(None, [keys.refresh_pointer(token_hash)]),
+                Step(None, [keys.access_pointer(token_hash)]),
+                Step(None, [keys.refresh_pointer(token_hash)]),
             ]
         )
         targets = []
@@ -246,4 +196,4 @@ class ClusterPaths:
         if refresh is not None:
             targets.append(keys.token(refresh.grant_id, refresh.access_hash))
         if targets:
-            self._pipelined([_Step(self._revoke, [key], [now_ms]) for key in targets])
+            self._pipelined([Step(self._revoke, [key], [now_ms]) for key in targets])

@@ -56,9 +56,9 @@ from oauth2_core_redis._keys import (
     KeyLayout,
     access_pointer_head,
     code_pointer_value,
-    parse_pointer,
     refresh_pointer_value,
 )
+from oauth2_core_redis._purge import purge_expired
 from oauth2_core_redis._thread_clients import ThreadClients
 
 __all__ = ["RedisStorage", "open_storage"]
@@ -364,42 +364,12 @@ class RedisStorage:
     # -- maintenance -----------------------------------------------------------------------
     def purge_expired(self, *, now: datetime, batch_size: int = 1000) -> int:
         """Delete what is expired at ``now`` but not yet reclaimed by Redis (the engine's
-        clock may run ahead of the server's). Walks the prefix with SCAN: a maintenance job,
-        never a request path. Returns how many code and token records were deleted."""
+        clock may run ahead of the server's): SCAN pages of ``batch_size`` keys, three
+        pipelined round trips each (``_purge``). Returns how many code and token records
+        were deleted."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        now_ms = to_epoch_ms(now)
-        purged = 0
-        for kind in ("code", "at", "rt"):
-            pattern = f"{self.keys.prefix}:{kind}:*"
-            with driver_errors():
-                pointers = list(text(list(self.redis.scan_iter(match=pattern, count=batch_size))))
-            for start in range(0, len(pointers), batch_size):
-                purged += self._purge_batch(kind, pointers[start : start + batch_size], now_ms)
-        return purged
-
-    def _purge_batch(self, kind: str, pointer_keys: list[str], now_ms: int) -> int:
-        purged = 0
-        for key in pointer_keys:
-            pointer = parse_pointer(self._get(key), with_access=kind == "rt")
-            if pointer is None or pointer.expires_ms > now_ms:
-                continue
-            digest = key.rsplit(":", 1)[1]
-            if kind == "code":
-                record = self.keys.code(pointer.grant_id, digest)
-                index = self.keys.grant_codes(pointer.grant_id)
-                deleted = self._call(self._purge, [record, index], [now_ms, digest, "expires_at"])
-            elif kind == "at":
-                record = self.keys.token(pointer.grant_id, digest)
-                index = self.keys.grant_tokens(pointer.grant_id)
-                deleted = self._call(self._purge, [record, index], [now_ms, digest, "_expires_at"])
-            else:
-                deleted = 0  # the record goes with its access pointer
-            if deleted >= 0:
-                purged += deleted
-                with driver_errors():
-                    self.redis.delete(key)  # records first, pointers after
-        return purged
+        return purge_expired(self, self._purge, to_epoch_ms(now), batch_size)
 
 
 def _raise_if_taken(saved: int) -> None:

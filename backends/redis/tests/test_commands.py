@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -232,6 +233,51 @@ def test_commands_per_operation_on_the_cluster(
     }
     # A cluster pipeline sends once to each master it touches, all before reading any reply.
     assert all(trips >= CLUSTER[name][1] for name, (_, trips) in counts.items())
+
+
+@pytest.mark.parametrize("single_node", [True, False], ids=["single-node", "cluster-paths"])
+def test_purge_pipelines_each_page_of_pointers(
+    private_redis: LocalRedis, monkeypatch: pytest.MonkeyPatch, single_node: bool
+) -> None:
+    """A SCAN page costs one pipelined read of its pointers, one of purge scripts and one of
+    pointer deletes, however many keys it holds (refresh pointers, which have no record of
+    their own, skip the scripts): three round trips per page, not per key."""
+    _Sends(monkeypatch)
+    storage = RedisStorage.from_url(
+        private_redis.url, prefix="purge", check_deployment=False, single_node=single_node
+    )
+    now = FakeClock().now()
+    month = now + timedelta(days=30)
+    grant = new_grant_id()
+    expired = [_token(grant, now) for _ in range(23)]
+    live = [
+        replace(_token(grant, now), access_expires_at=month, refresh_expires_at=month)
+        for _ in range(4)
+    ]
+    second = now + timedelta(seconds=1)
+    warm_up = replace(_token(grant, now), access_expires_at=second, refresh_expires_at=second)
+    monitor = _Monitor(private_redis)
+    try:
+        storage.save_token(warm_up, now=now)  # its purge loads the script, opens a connection
+        assert storage.purge_expired(now=second) == 1
+        for token in expired + live:
+            storage.save_token(token, now=now)
+        monitor.drain()
+        before = _Sends.count
+        purged = storage.purge_expired(now=now + timedelta(days=15), batch_size=10)
+        trips = _Sends.count - before
+        commands = Counter(monitor.drain())
+        survivors = [storage.query_token(t.access_token_hash, now=now) for t in expired + live]
+    finally:
+        monitor.close()
+        storage.close()
+    assert purged == 23
+    assert survivors == [None] * 23 + live
+    scans = commands.pop("SCAN")
+    # 27 access and 27 refresh pointers, pages of 10, 10 and 7 of each; every access page
+    # holds an expired token. The records' own deletes run inside the script.
+    assert commands == Counter({"GET": 54, "EVALSHA": 23, "DEL": 46})
+    assert trips - scans == 3 * 3 + 3 * 2
 
 
 def test_single_node_mode_is_the_default_for_a_plain_client(private_redis: LocalRedis) -> None:
