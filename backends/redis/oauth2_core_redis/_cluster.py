@@ -62,9 +62,6 @@ class ClusterPaths:
         self._revoke = storage.redis.register_script(_scripts.REVOKE_TOKEN)
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _pipelined(self, steps: list[Step]) -> list[Any]:
-        return pipelined(self._storage.redis, steps)
-
     def _claim_steps(self, new: _NewRecord, now_ms: int) -> list[Step]:
         steps = [Step(self._claim, [key], [now_ms, value, new.ttl]) for key, value in new.pointers]
         args = [now_ms, new.expiry_field, new.ttl, new.member, *new.fields]
@@ -121,7 +118,7 @@ class ClusterPaths:
 
     def _save(self, new: _NewRecord, now_ms: int) -> int:
         """Claim and store in one round trip: -> 1 saved | 0 access/code taken | 2 refresh taken."""
-        flags = self._pipelined(self._claim_steps(new, now_ms))
+        flags = pipelined(self._storage.redis, self._claim_steps(new, now_ms))
         if all(flag == 1 for flag in flags):
             return 1
         self._release(new, flags)
@@ -166,7 +163,7 @@ class ClusterPaths:
         keys = self._storage.keys
         new = self._new_token(new_token, now_ms)
         read = Step(None, [keys.refresh_pointer(refresh_hash)])
-        old_value, *flags = self._pipelined([read, *self._claim_steps(new, now_ms)])
+        old_value, *flags = pipelined(self._storage.redis, [read, *self._claim_steps(new, now_ms)])
         pointer = parse_pointer(old_value, with_access=True)
         if pointer is None or pointer.expires_ms <= now_ms:
             self._release(new, flags)
@@ -182,11 +179,12 @@ class ClusterPaths:
 
     def revoke_token(self, token_hash: str, now_ms: int) -> None:
         keys = self._storage.keys
-        access_value, refresh_value = self._pipelined(
+        access_value, refresh_value = pipelined(
+            self._storage.redis,
             [
                 Step(None, [keys.access_pointer(token_hash)]),
                 Step(None, [keys.refresh_pointer(token_hash)]),
-            ]
+            ],
         )
         targets = []
         access = parse_pointer(access_value)
@@ -196,4 +194,4 @@ class ClusterPaths:
         if refresh is not None:
             targets.append(keys.token(refresh.grant_id, refresh.access_hash))
         if targets:
-            self._pipelined([Step(self._revoke, [key], [now_ms]) for key in targets])
+            pipelined(self._storage.redis, [Step(self._revoke, [key], [now_ms]) for key in targets])
