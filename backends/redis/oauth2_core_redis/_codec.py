@@ -37,6 +37,10 @@ def _required(kind: type[Any]) -> tuple[str, ...]:
 _CODE_REQUIRED = _required(AuthorizationCode)
 _TOKEN_REQUIRED = _required(Token)
 
+# Every hash field a record may have, in the order the encoders write them.
+CODE_FIELDS = tuple(spec.name for spec in fields(AuthorizationCode))
+TOKEN_FIELDS = (*(spec.name for spec in fields(Token)), "_expires_at")
+
 
 def _decode(
     raw: dict[str, str], required: tuple[str, ...], instants: frozenset[str]

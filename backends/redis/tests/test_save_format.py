@@ -205,7 +205,7 @@ def test_a_code_is_stored_in_the_documented_bytes(single: RedisStorage) -> None:
 @pytest.mark.parametrize("how", list(SAVES))
 def test_any_text_in_a_value_reaches_the_hash_unchanged(single: RedisStorage, how: str) -> None:
     """Every ASCII character, NUL, characters JSON escapes, and text shaped like the JSON
-    around it: the script lists the fields by scanning the JSON for keys."""
+    around it: the script decodes the JSON, it does not pattern-match it."""
     tricky = "".join(map(chr, range(128))) + '\u2028\ufeff\U0001f600","client_id":"x{"a":"\\'
     token = _token(new_grant_id(), scope=tricky, user_id='{"user_id":"u"}')
     SAVES[how](single, token)
@@ -219,10 +219,18 @@ def test_any_text_in_a_value_reaches_the_hash_unchanged(single: RedisStorage, ho
 
 
 def test_a_record_that_is_not_flat_strings_writes_nothing(single: RedisStorage) -> None:
-    """The script refuses rather than drop or reformat a field."""
+    """The script refuses rather than drop or reformat a field: a value that is not a string,
+    a field no record has, anything but an object."""
     token = _token(new_grant_id())
     keys, args = single._token_save_arguments(token, int(NOW_MS))
-    for record in ('{"client_id":"c1","n":1}', '{"client_id":"c1","o":{"a":"b"}}'):
+    refused = (
+        '{"client_id":"c1","n":1}',
+        '{"client_id":"c1","o":{"a":"b"}}',
+        '{"client_id":1}',
+        '{"client_id":"c1","extra":"x"}',
+        '["client_id","c1"]',
+    )
+    for record in refused:
         args[4] = record
         with pytest.raises(ResponseError):
             single._save_token(keys=keys, args=[NOW_MS, *args])
