@@ -26,11 +26,11 @@ class Plan:
 
     @property
     def rounds(self) -> int:
-        return 3 if self.quick else 7
+        return 5 if self.quick else 41
 
     @property
     def round_seconds(self) -> float:
-        return 0.1 if self.quick else 0.3
+        return 0.05
 
     @property
     def roundtrip_repeats(self) -> int:

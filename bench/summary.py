@@ -160,7 +160,8 @@ def _ratios(records: list[Record]) -> list[str]:
     header = ["store", "operation", "ratio", "target", "verdict", "note"]
     engine = engine_ratios(records)
     if engine:
-        lines += ["Engine alone (memory store, in process): oauth2-core ops/s over Authlib's.", "",
+        lines += ["Engine alone (memory store, in process): oauth2-core ops/s over Authlib's, "
+                  "the median of the per-round ratios.", "",
                   *_table(header, _ratio_rows(engine))]
     floors = floor_ratios(records)
     if floors:
@@ -170,7 +171,8 @@ def _ratios(records: list[Record]) -> list[str]:
             authlib = peer.get((ratio.backend, ratio.operation))
             notes = [f"Authlib {authlib:.2f}" if authlib is not None else "", ratio.note]
             row[-1] = "; ".join(note for note in notes if note)
-        lines += ["Over each real store: oauth2-core time per operation over the raw floor's.",
+        lines += ["Over each real store: oauth2-core time per operation over the raw floor's, "
+                  "the median of the per-round ratios.",
                   "", *_table(header, rows)]
     http = http_ratios(records)
     if http:

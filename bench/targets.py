@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 from bench.records import Record
@@ -62,7 +63,9 @@ def engine_ratios(records: list[Record]) -> list[Ratio]:
         ours = found.get(("memory", operation, "oauth2-core"))
         peer = found.get(("memory", operation, "authlib"))
         if ours and peer:
-            ratios.append(Ratio("memory", operation, ours.value / peer.value, target, True))
+            # ops/s over ops/s == the peer's time per op over ours
+            value, note = paired_ratio(peer, ours)
+            ratios.append(Ratio("memory", operation, value, target, True, note))
     return ratios
 
 
@@ -76,20 +79,28 @@ def floor_ratios(records: list[Record], contender: str = "oauth2-core") -> list[
             ours = found.get((backend, operation, contender))
             floor = found.get((backend, operation, "floor"))
             if ours and floor:
-                # time per op ratio == floor ops/s over ours
-                ratios.append(Ratio(backend, operation, floor.value / ours.value, target, False,
-                                    round_range(ours, floor)))
+                value, note = paired_ratio(ours, floor)
+                ratios.append(Ratio(backend, operation, value, target, False, note))
     return ratios
 
 
-def round_range(ours: Record, floor: Record) -> str:
-    """The lowest and highest of the per-round ratios (the two contenders run in the same
-    rounds, one after the other): how far one run's noise moves the ratio."""
-    mine, theirs = ours.extra.get("round_us"), floor.extra.get("round_us")
+def paired_ratio(numerator: Record, denominator: Record) -> tuple[float, str]:
+    """Time per operation of ``numerator`` over ``denominator``: the median of the per-round
+    ratios, and a note with the middle half of them.
+
+    The two ran in the same rounds, one right after the other, so each round's ratio is taken
+    in one state of the machine; the median over the rounds is then not moved by a slow spell
+    that fell on one contender's rounds more than on the other's, as a ratio of the two
+    separate medians is. Records without pairable rounds (an older run's) give the ratio of
+    the two medians and no note."""
+    mine, theirs = numerator.extra.get("round_us"), denominator.extra.get("round_us")
     if not mine or not theirs or len(mine) != len(theirs):
-        return ""
+        return denominator.value / numerator.value, ""  # ops/s, inverted: time per op
     each = [a / b for a, b in zip(mine, theirs, strict=True)]
-    return f"rounds {min(each):.2f}-{max(each):.2f}"
+    if len(each) < 2:
+        return each[0], ""
+    low, middle, high = statistics.quantiles(each, n=4, method="inclusive")
+    return middle, f"middle half of rounds {low:.2f}-{high:.2f}"
 
 
 def http_ratios(records: list[Record]) -> list[Ratio]:

@@ -104,17 +104,38 @@ def test_ratios_are_judged_against_the_issue_targets() -> None:
     assert not floors["client_credentials"].met
 
 
-def test_a_floor_ratio_notes_the_range_of_its_per_round_ratios() -> None:
-    ours = Record("inproc", "postgresql", "bearer_validation", "oauth2-core", 1000, "ops/s",
-                  {"round_us": [1100.0, 1300.0, 1000.0]})
-    floor = Record("inproc", "postgresql", "bearer_validation", "floor", 1100, "ops/s",
-                   {"round_us": [1000.0, 1000.0, 1000.0]})
+def _rounds(backend: str, operation: str, contender: str, round_us: list[float]) -> Record:
+    middle = sorted(round_us)[len(round_us) // 2]
+    return Record("inproc", backend, operation, contender, 1e6 / middle, "ops/s",
+                  {"us_per_op": middle, "round_us": round_us})
+
+
+def test_a_floor_ratio_is_the_median_of_the_per_round_ratios() -> None:
+    """A slow spell that fell on more of one contender's rounds moves the ratio of the two
+    medians (here 2.4), not the rounds' own ratios."""
+    ours = _rounds("postgresql", "bearer_validation", "oauth2-core", [120, 240, 120, 240, 240])
+    floor = _rounds("postgresql", "bearer_validation", "floor", [100, 200, 100, 100, 200])
     (ratio,) = floor_ratios([ours, floor])
-    assert ratio.note == "rounds 1.00-1.30"
-    # Rounds that cannot be paired (an older run's records) give no range.
-    (ratio,) = floor_ratios([ours, Record("inproc", "postgresql", "bearer_validation", "floor",
-                                          1100, "ops/s", {"round_us": [1000.0]})])
+    assert ratio.value == pytest.approx(1.2)
+    assert ratio.note == "middle half of rounds 1.20-1.20"
+    ours = _rounds("postgresql", "bearer_validation", "oauth2-core", [1100, 1300, 1000])
+    floor = _rounds("postgresql", "bearer_validation", "floor", [1000, 1000, 1000])
+    (ratio,) = floor_ratios([ours, floor])
+    assert ratio.value == pytest.approx(1.1)
+    assert ratio.note == "middle half of rounds 1.05-1.20"
+    # Rounds that cannot be paired (an older run's records): the ratio of the medians.
+    (ratio,) = floor_ratios([ours, _rounds("postgresql", "bearer_validation", "floor", [1000])])
+    assert ratio.value == pytest.approx(1.1)
     assert ratio.note == ""
+
+
+def test_an_engine_ratio_pairs_the_rounds_too() -> None:
+    ours = _rounds("memory", "code_flow", "oauth2-core", [10, 20, 10])
+    peer = _rounds("memory", "code_flow", "authlib", [40, 40, 50])
+    (ratio,) = engine_ratios([ours, peer])
+    assert ratio.value == pytest.approx(4.0)  # per round 4.0, 2.0, 5.0
+    assert ratio.note == "middle half of rounds 3.00-4.50"
+    assert ratio.met
 
 
 def test_http_ratio_needs_both_throughput_and_no_worse_p99() -> None:
