@@ -52,6 +52,26 @@ def _insert(table: sa.Table, contract: sa.Table) -> sa.Insert:
     return sa.insert(table).values(_binds(table, contract))
 
 
+class _RecordSelect:
+    """A record select of ``RequestStatements``, prepared by ``Runner.prepare_record`` when
+    first read and, once its form is settled, kept on the instance (a plain attribute read
+    from then on)."""
+
+    def __init__(self, statement_attribute: str) -> None:
+        self._statement_attribute = statement_attribute
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance: RequestStatements, owner: type | None = None) -> Prepared:
+        statement = getattr(instance, self._statement_attribute)
+        prepared, settled = instance._runner.prepare_record(statement)
+        if settled:
+            instance.__dict__[self._name] = prepared
+        return prepared
+
+
 class RequestStatements:
     """``query_client``, ``query_token``, ``query_refresh_token``, ``save_token``,
     ``save_authorization_code`` and ``consume_authorization_code``'s statements."""
@@ -65,20 +85,14 @@ class RequestStatements:
         now = sa.bindparam("now", type_=c.issued_at.type)
         digest = sa.bindparam("digest", type_=c.access_token_hash.type)
 
-        self.client: Prepared = prepare(
-            sa.select(*_record_columns(clients, CLIENT_FIELDS)).where(
-                clients.c.client_id == sa.bindparam("client_id")
-            )
+        self._client_record = sa.select(*_record_columns(clients, CLIENT_FIELDS)).where(
+            clients.c.client_id == sa.bindparam("client_id")
         )
         # Token lookups go by key alone; the store tests liveness on the record it read, so
         # the statement carries no instant to convert and the server no predicate to test.
         token_record = _record_columns(tokens, TOKEN_FIELDS)
-        self.token_by_access: Prepared = prepare(
-            sa.select(*token_record).where(c.access_token_hash == digest)
-        )
-        self.token_by_refresh: Prepared = prepare(
-            sa.select(*token_record).where(c.refresh_token_hash == digest)
-        )
+        self._token_by_access = sa.select(*token_record).where(c.access_token_hash == digest)
+        self._token_by_refresh = sa.select(*token_record).where(c.refresh_token_hash == digest)
         # A record already revoked, or the first of a grant created for it, skips the mark
         # (and, on PostgreSQL, the lock).
         self.insert_token: Prepared = prepare(_insert(tokens, _CONTRACT.tokens))
@@ -94,6 +108,10 @@ class RequestStatements:
         self._code_record = _record_columns(codes, CODE_FIELDS)
         self.select_code: Prepared = prepare(sa.select(*self._code_record).where(live_code))
         self.consume_code: Prepared = prepare(self._consume())
+
+    client = _RecordSelect("_client_record")
+    token_by_access = _RecordSelect("_token_by_access")
+    token_by_refresh = _RecordSelect("_token_by_refresh")
 
     def _consume(self) -> sa.Update:
         # A fresh statement each time: ``.returning()`` on one already compiled would carry

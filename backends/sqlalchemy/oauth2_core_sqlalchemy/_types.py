@@ -28,12 +28,15 @@ from sqlalchemy.engine import Dialect
 
 from oauth2_core.clock import from_epoch_ms, to_epoch_ms, to_utc_ms
 
-__all__ = ["DirectProcessors", "StringTuple", "UTCDateTime", "key"]
+__all__ = ["DirectProcessors", "PackedRead", "StringTuple", "UTCDateTime", "key", "packed_read"]
 
 _MYSQL_DIALECTS = ("mysql", "mariadb")
 
 # (bind, result) converters of a non-NULL value; None where the value passes unchanged.
 DirectProcessors = tuple[Callable[[Any], Any] | None, Callable[[Any], Any] | None]
+# How a column travels inside a JSON array (``packed_read``): the expression that puts it
+# there, and the converter of its non-NULL JSON value (None: it passes unchanged).
+PackedRead = tuple[Callable[[Any], Any], Callable[[Any], Any] | None]
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -162,3 +165,40 @@ def key(length: int = 255) -> sa.types.TypeEngine[str]:
     """A string compared byte for byte (client ids are case-sensitive, RFC 6749 section 2.2;
     no collation may fold case or ignore trailing spaces)."""
     return sa.String(length).with_variant(_BinaryKey(length * 4), *_MYSQL_DIALECTS)
+
+
+def packed_read(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> PackedRead | None:
+    """How a column of ``type_`` is read inside a MariaDB ``JSON_ARRAY`` row (``_direct``), or
+    None for a type whose JSON form this module does not know (an application's own column
+    type): such a row is read column by column.
+
+    Binary keys are cast to utf8mb4 text (a binary string would turn the whole array binary
+    and the text columns beside it to another charset); instants arrive as their
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` text; booleans as 0 or 1; the rest as the driver reads them.
+    """
+    impl = type_.dialect_impl(dialect)
+    if isinstance(impl, _BinaryKey):
+        return _as_utf8mb4, None
+    if isinstance(impl, UTCDateTime):
+        return _unchanged, _aware_of_naive_utc_text
+    if isinstance(impl, StringTuple):
+        return _unchanged, _tuple_of_json
+    if isinstance(impl, sa.Boolean):
+        return _unchanged, bool
+    if isinstance(impl, sa.Integer) or (
+        isinstance(impl, sa.String) and not isinstance(impl, sa.Enum)
+    ):
+        return _unchanged, None
+    return None
+
+
+def _as_utf8mb4(column: Any) -> Any:
+    return sa.cast(column, mysql.CHAR(charset="utf8mb4"))
+
+
+def _unchanged(column: Any) -> Any:
+    return column
+
+
+def _aware_of_naive_utc_text(value: str) -> datetime:
+    return _aware_of_naive_utc(datetime.fromisoformat(value))

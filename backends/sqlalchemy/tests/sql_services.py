@@ -7,15 +7,26 @@ Docker engine exists, ``docker-compose.yml`` (pytest-docker); otherwise skip, or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
 from oauth2_conformance.services import port_open, resolve_service_url
+from oauth2_core_sqlalchemy import SQLStorage
+from oauth2_core_sqlalchemy._engine import build_engine
+from oauth2_core_sqlalchemy.testing import SQLHarness
 
-__all__ = ["DATABASES", "MARIADB_DEFAULT", "POSTGRESQL_DEFAULT", "database_url"]
+__all__ = [
+    "DATABASES",
+    "MARIADB_DEFAULT",
+    "POSTGRESQL_DEFAULT",
+    "database_url",
+    "mariadb_by_mysql_url",
+]
 
 POSTGRESQL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MARIADB_DEFAULT = "mariadb+pymysql://root@127.0.0.1:3306/test"
@@ -61,3 +72,19 @@ def database_url(kind: str, request: pytest.FixtureRequest | None = None) -> str
     if request is not None and shutil.which("docker") and not any(map(_answers, configured)):
         return _from_docker(request, kind)
     return resolve_service_url(kind, default)
+
+
+@contextlib.contextmanager
+def mariadb_by_mysql_url(harness: SQLHarness, namespace: str) -> Iterator[SQLStorage]:
+    """A store on the harness's MariaDB through a ``mysql+pymysql://`` URL, which names no
+    server flavour (the dialect learns it at its first connection), not yet connected."""
+    if harness.backend != "mariadb":
+        pytest.skip("a mysql:// URL on MariaDB")
+    harness.make_storage(namespace)  # the schema
+    url = harness.namespace_url(namespace).set(drivername="mysql+pymysql")
+    store = SQLStorage(build_engine(url))
+    try:
+        yield store
+    finally:
+        store.close()
+        harness.drop_namespace(namespace)

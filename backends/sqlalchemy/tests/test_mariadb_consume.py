@@ -16,6 +16,7 @@ from oauth2_core_sqlalchemy._engine import build_engine
 from oauth2_core_sqlalchemy._statements import _upsert_hits_only_the_code
 from oauth2_core_sqlalchemy.tables import authorization_codes
 from oauth2_core_sqlalchemy.testing import SQLHarness
+from sql_services import mariadb_by_mysql_url
 
 from oauth2_core.models import AlreadyConsumed, AuthorizationCode, Consumed, ConsumeResult
 from oauth2_core.tokens import generate_token, hash_code, new_grant_id
@@ -118,12 +119,7 @@ def test_mariadb_consumes_in_one_statement(harness: SQLHarness, storage: SQLStor
 def test_a_mysql_url_on_mariadb_also_consumes_in_one_statement(harness: SQLHarness) -> None:
     """``mysql+pymysql://`` names no server: the dialect learns it is MariaDB (10.5+, with
     ``INSERT ... RETURNING``) at its first connection, before the statements are compiled."""
-    if harness.backend != "mariadb":
-        pytest.skip("the upsert consume is MariaDB's")
-    harness.make_storage("mysql-url")  # the schema
-    url = harness.namespace_url("mysql-url").set(drivername="mysql+pymysql")
-    store = SQLStorage(build_engine(url))
-    try:
+    with mariadb_by_mysql_url(harness, "mysql-url") as store:
         assert store.engine.dialect.name == "mysql"
         prepared = store._hot.consume_code_returning
         assert prepared is not None
@@ -133,9 +129,6 @@ def test_a_mysql_url_on_mariadb_also_consumes_in_one_statement(harness: SQLHarne
         assert isinstance(store.consume_authorization_code(code.code_hash, now=NOW), Consumed)
         replay = store.consume_authorization_code(code.code_hash, now=NOW)
         assert isinstance(replay, AlreadyConsumed)
-    finally:
-        store.close()
-        harness.drop_namespace("mysql-url")
 
 
 def _code() -> AuthorizationCode:
