@@ -85,16 +85,10 @@ class Prepared:
 
     def __init__(self, statement: _Statement, engine: Engine, *, packed: bool = False) -> None:
         dialect = engine.dialect
-        columns = list(getattr(statement, "exported_columns", ()))
-        reads = [packed_read(column.type, dialect) for column in columns] if packed else []
-        known = [read for read in reads if read is not None]
-        self._packed = isinstance(statement, sa.Select) and 0 < len(known) == len(columns)
-        sent = statement
-        if isinstance(statement, sa.Select) and self._packed:
-            # One text column instead of one per field (see ``Runner.prepare_record``).
-            wrapped = (wrap(column) for (wrap, _), column in zip(known, columns, strict=True))
-            sent = statement.with_only_columns(sa.func.json_array(*wrapped))
-        compiled = sent.compile(dialect=dialect)
+        columns = getattr(statement, "exported_columns", ())
+        packing = _packed_form(statement, dialect) if packed else None
+        self._packed = packing is not None
+        compiled = (statement if packing is None else packing[0]).compile(dialect=dialect)
         self.statement = statement
         self.writes = not isinstance(statement, sa.Select)
         self.sql = compiled.string
@@ -115,8 +109,8 @@ class Prepared:
         self._pick = operator.itemgetter(*self._names) if len(self._names) > 1 else None
         self._bind_steps = _steps(process for _, process in self._binds)
         self._width = len(columns)
-        if self._packed:
-            self._result_steps = _steps(read for _, read in known)
+        if packing is not None:
+            self._result_steps = packing[1]
         else:
             self._result_steps = _steps(
                 _processors(column.type, dialect)[1] for column in columns
@@ -162,6 +156,26 @@ class Prepared:
 def _steps(processors: Iterable[_Processor]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
     """The positions that have a converter, with it."""
     return tuple((index, process) for index, process in enumerate(processors) if process)
+
+
+def _packed_form(
+    statement: _Statement, dialect: Any
+) -> tuple[sa.Select[Any], tuple[tuple[int, Callable[[Any], Any]], ...]] | None:
+    """A select reading its columns as one JSON array text (see ``Runner.prepare_record``),
+    with the converters of the array's values; None for a statement that is not a select, or
+    one with a column whose JSON form ``packed_read`` does not know."""
+    if not isinstance(statement, sa.Select):
+        return None
+    wrapped, converters = [], []
+    for column in statement.exported_columns:
+        read = packed_read(column.type, dialect)
+        if read is None:
+            return None
+        wrapped.append(read[0](column))
+        converters.append(read[1])
+    if not wrapped:
+        return None
+    return statement.with_only_columns(sa.func.json_array(*wrapped)), _steps(converters)
 
 
 class Runner:
