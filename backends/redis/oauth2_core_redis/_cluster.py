@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from oauth2_core.clock import to_epoch_ms
 from oauth2_core.models import AuthorizationCode, Token
 from oauth2_core_redis import _scripts
-from oauth2_core_redis._codec import encode_code, encode_token, text
+from oauth2_core_redis._codec import encode_code, encode_token
 from oauth2_core_redis._connect import driver_errors
 from oauth2_core_redis._keys import code_pointer_value, parse_pointer, refresh_pointer_value
 from oauth2_core_redis._pipeline import Step, pipelined
@@ -34,10 +34,6 @@ def ttl_ms(expires_ms: int, now_ms: int) -> int:
     return max(expires_ms - now_ms, 1)
 
 
-def flatten(fields: dict[str, str]) -> list[str]:
-    return [item for pair in fields.items() for item in pair]
-
-
 @dataclass(frozen=True, slots=True)
 class _NewRecord:
     """The keys a new code or token occupies, to claim them together or release them."""
@@ -48,7 +44,7 @@ class _NewRecord:
     member: str
     expiry_field: str
     ttl: int
-    fields: list[str]
+    json: str
     mark: str | None = None  # the grant's revoked mark, which a new token's record honours
 
 
@@ -64,7 +60,7 @@ class ClusterPaths:
     # -- plumbing ----------------------------------------------------------------------------
     def _claim_steps(self, new: _NewRecord, now_ms: int) -> list[Step]:
         steps = [Step(self._claim, [key], [now_ms, value, new.ttl]) for key, value in new.pointers]
-        args = [now_ms, new.expiry_field, new.ttl, new.member, *new.fields]
+        args = [now_ms, new.expiry_field, new.ttl, new.member, new.json]
         record_keys = [new.record, new.index] + ([new.mark] if new.mark else [])
         steps.append(Step(self._store_new, record_keys, args))
         return steps
@@ -91,7 +87,7 @@ class ClusterPaths:
             member=code.code_hash,
             expiry_field="expires_at",
             ttl=ttl_ms(expires_ms, now_ms),
-            fields=flatten(encode_code(code)),
+            json=encode_code(code),
         )
 
     def _new_token(self, token: Token, now_ms: int, *, honour_mark: bool = True) -> _NewRecord:
@@ -112,7 +108,7 @@ class ClusterPaths:
             member=token.access_token_hash,
             expiry_field="_expires_at",
             ttl=ttl_ms(expires_ms, now_ms),
-            fields=flatten(encode_token(token)),
+            json=encode_token(token),
             mark=keys.grant_revoked(token.grant_id) if honour_mark else None,
         )
 
@@ -146,8 +142,7 @@ class ClusterPaths:
         if pointer is None or pointer.expires_ms <= now_ms:
             return None
         key = self._storage.keys.token(pointer.grant_id, access_hash or pointer.access_hash)
-        with driver_errors():
-            return text(self._storage.redis.hgetall(key))
+        return self._storage._get(key)
 
     def token_record(self, access_hash: str, now_ms: int) -> Any:
         pointer = self._storage._get(self._storage.keys.access_pointer(access_hash))

@@ -10,8 +10,8 @@ Pointer keys, one slot each, found from what the engine hands over::
 Grant keys, all in the slot of the hash tag ``{P:g:<grant_id>}``, so that one Lua script can
 consume, rotate or revoke atomically on Redis Cluster::
 
-    {P:g:<grant_id>}:c:<code_hash>    code hash record
-    {P:g:<grant_id>}:t:<access_hash>  token hash record
+    {P:g:<grant_id>}:c:<code_hash>    code record (JSON, ``_codec``)
+    {P:g:<grant_id>}:t:<access_hash>  token record (JSON)
     {P:g:<grant_id>}:codes            set of the grant's code digests
     {P:g:<grant_id>}:tokens           set of the grant's access digests
     {P:g:<grant_id>}:revoked          revoke_grant's mark: "<until_ms>", saves before it
@@ -29,7 +29,7 @@ is active, so that bearer validation is one plain ``GET``::
                              "<expires_ms> <grant_id>\n"                retired (revoked, rotated)
 
 Every script that retires a token record (revocation, rotation, ``revoke_grant``, a save under
-a grant's mark) empties the copy in the same step, atomically; the hash record stays the
+a grant's mark) empties the copy in the same step, atomically; the record key stays the
 source of truth for everything else. A pointer without a newline (written before copies
 existed, or by cluster mode) sends the read to the record itself. Cluster mode never writes
 copies: its pointer and record live in different slots, so no script could retire both.

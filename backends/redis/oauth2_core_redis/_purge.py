@@ -22,7 +22,7 @@ from oauth2_core_redis._pipeline import Step, pipelined
 if TYPE_CHECKING:
     from oauth2_core_redis.storage import RedisStorage
 
-__all__ = ["purge_expired"]
+__all__ = ["purge_expired", "scan_pages"]
 
 # Pointer kind -> the record hash's expiry field; refresh pointers have no record of their
 # own (the token record goes with its access pointer), so they come last.
@@ -33,14 +33,15 @@ def purge_expired(storage: RedisStorage, purge: Script, now_ms: int, batch_size:
     """How many code and token records were deleted."""
     purged = 0
     for kind, expiry_field in _KINDS:
-        for page in _pages(storage, f"{storage.keys.prefix}:{kind}:*", batch_size):
+        for page in scan_pages(storage, f"{storage.keys.prefix}:{kind}:*", batch_size):
             purged += _purge_page(
                 storage, purge, page, kind, expiry_field=expiry_field, now_ms=now_ms
             )
     return purged
 
 
-def _pages(storage: RedisStorage, pattern: str, size: int) -> Iterator[list[str]]:
+def scan_pages(storage: RedisStorage, pattern: str, size: int) -> Iterator[list[str]]:
+    """The keys matching ``pattern``, ``size`` at a time (every primary on a cluster)."""
     # SCAN returns every key present for the whole walk even while keys are deleted, and may
     # return one twice: a second visit finds its pointer gone and skips it.
     page: list[str] = []

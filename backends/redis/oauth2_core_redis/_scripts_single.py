@@ -9,25 +9,14 @@ for a plain ``Redis`` client). Key names derived here must match ``_keys.KeyLayo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from oauth2_core_redis._codec import CODE_FIELDS, TOKEN_FIELDS
 from oauth2_core_redis._scripts import (
     ALIVE,
     CONSUME,
     HONOUR_MARK,
+    RECORD,
     REVOKE_GRANT_BODY,
     ROTATABLE,
 )
-
-
-def _lua_names(name: str, fields: Iterable[str]) -> str:
-    """A Lua table of field names (identifiers: nothing to escape)."""
-    return f"local {name} = {{{', '.join(repr(field) for field in fields)}}}\n"
-
-
-_CODE_NAMES = _lua_names("CODE_FIELDS", CODE_FIELDS)
-_TOKEN_NAMES = _lua_names("TOKEN_FIELDS", TOKEN_FIELDS)
 
 # Pointer values: "<expires_ms> <grant_id>" (code, access), "<expires_ms> <access> <grant_id>"
 # (refresh). `now` nil skips the expiry test (revocation marks expired tokens too).
@@ -41,15 +30,6 @@ local function follow(key, now)
   local e, grant = string.match(v, '^(%-?%d+) ([^\\n]*)')
   if not e or (now and tonumber(e) <= now) then return nil end
   return grant
-end
--- One JSON object instead of a field/value array: redis-py parses one bulk string far faster
--- than a 20-element array reply, and validation is the hottest path there is.
-local function record_json(key)
-  local flat = redis.call('HGETALL', key)
-  if #flat == 0 then return false end
-  local fields = {}
-  for i = 1, #flat, 2 do fields[flat[i]] = flat[i + 1] end
-  return cjson.encode(fields)
 end
 -- Empty the record copy an access pointer carries (``_keys``): the digest stays claimed and
 -- reads see a retired token. Only the pointer of `grant` (a digest reclaimed since is not ours).
@@ -70,62 +50,24 @@ local function follow_refresh(key, now)
 end
 """
 
-# A record arrives once, as the JSON object of its hash fields (``_codec``: every value a
-# string): redis-py packs each ARGV element in Python, so a field/value list plus the copy the
-# access pointer carries cost the client twice the record. The hash gets its fields in the
-# encoders' order (HGETALL keeps insertion order) from the field lists of ``_codec``: scanning
-# the JSON for its keys took twice as long (a token record: 14 against 7 us of server time). A
-# field outside the list, or a value that is not a string, is refused before any write:
-# nothing is dropped or half-written.
-_RECORD = """
-local function record_fields(json, names)
-  local values = cjson.decode(json)
-  local flat, n = {}, 0
-  for i = 1, #names do
-    local value = values[names[i]]
-    if value ~= nil then
-      if type(value) ~= 'string' then error('record field ' .. names[i] .. ' is not a string') end
-      flat[n + 1] = names[i]
-      flat[n + 2] = value
-      n = n + 2
-    end
-  end
-  for _ in pairs(values) do n = n - 2 end
-  if n ~= 0 then error('record JSON is not a flat object of known fields') end
-  return flat
-end
--- As ``_scripts.STORE`` from a field list. `fresh`: the record is of a grant created for this
--- save, so neither the record nor the grant's index can exist yet (nothing to delete, and the
--- index's TTL is this member's).
-local function store_fields(key, index, ttl, member, flat, fresh)
-  if not fresh then redis.call('DEL', key) end
-  redis.call('HSET', key, unpack(flat))
-  redis.call('PEXPIRE', key, ttl)
-  redis.call('SADD', index, member)
-  -- the index lives as long as its longest-lived member
-  if fresh or redis.call('PTTL', index) < tonumber(ttl) then redis.call('PEXPIRE', index, ttl) end
-end
-"""
-
-# Claims the token's pointers and stores its record, revoked if the grant is marked (`mark`
+# Claims the token's pointers and stores its record, revoked if the grant is marked (`grant_mark`
 # nil: a new grant, which nothing can have marked); ARGV[b..]: access pointer head
 # "<expires_ms> <grant_id>", ttl_ms, access digest, refresh pointer value, record JSON, "1" when
-# the access pointer carries the record's copy (an active token, ``_keys``) else "".
+# the access pointer carries the record's copy (an active token, ``_keys``) else "". The record
+# arrives once, as its JSON, which is both the record key's value and the pointer's copy.
 # -> 1 saved | 0 access taken | 2 refresh taken (nothing written).
 _SAVE_TOKEN = (
     ALIVE
+    + RECORD
     + HONOUR_MARK
-    + _RECORD
-    + _TOKEN_NAMES
     + """
-local function save_token(access_key, record, index, mark, refresh_key, now, b)
-  local flat = record_fields(ARGV[b + 4], TOKEN_FIELDS)
+local function save_token(access_key, key, index, grant_mark, refresh_key, now, b)
   if alive(access_key, now) then return 0 end
   if refresh_key and alive(refresh_key, now) then return 2 end
-  store_fields(record, index, ARGV[b + 1], ARGV[b + 2], flat, not mark)
+  store(key, index, ARGV[b + 1], ARGV[b + 2], ARGV[b + 4], not grant_mark)
   local pointer = ARGV[b] .. '\\n'
   -- stored revoked under the grant's mark: no active copy
-  local marked = mark and honour_mark(mark, record, now, ARGV[1])
+  local marked = grant_mark and honour_mark(grant_mark, key, now, ARGV[1])
   if ARGV[b + 5] ~= '' and not marked then pointer = pointer .. ARGV[b + 4] end
   redis.call('SET', access_key, pointer, 'PX', ARGV[b + 1])
   if refresh_key then redis.call('SET', refresh_key, ARGV[b + 3], 'PX', ARGV[b + 1]) end
@@ -138,13 +80,11 @@ end
 # ARGV: now_ms, pointer value, ttl_ms, code digest, record JSON -> 1 saved | 0 taken.
 SAVE_CODE = (
     ALIVE
-    + _RECORD
-    + _CODE_NAMES
+    + RECORD
     + """
-local flat = record_fields(ARGV[5], CODE_FIELDS)
 if alive(KEYS[1], tonumber(ARGV[1])) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-store_fields(KEYS[2], KEYS[3], ARGV[3], ARGV[4], flat, false)
+store(KEYS[2], KEYS[3], ARGV[3], ARGV[4], ARGV[5], false)
 return 1
 """
 )
@@ -159,8 +99,8 @@ return save_token(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], tonumber(ARGV[1])
 )
 
 # KEYS: access pointer, record, grant token index [, refresh pointer]. ARGV: as ``SAVE_TOKEN``.
-# ``save_new_grant_token``: the grant was created for this save, so no mark to read, no record
-# to replace, no index TTL to compare; the digests are still refused while alive.
+# ``save_new_grant_token``: the grant was created for this save, so no mark to read and no
+# index TTL to compare; the digests are still refused while alive.
 SAVE_NEW_GRANT_TOKEN = (
     _SAVE_TOKEN
     + """
@@ -171,6 +111,7 @@ return save_token(KEYS[1], KEYS[2], KEYS[3], nil, KEYS[4], tonumber(ARGV[1]), 2)
 # KEYS: code pointer. ARGV: now_ms, prefix, code digest. -> as ``consume``.
 CONSUME_CODE = (
     _FOLLOW
+    + RECORD
     + CONSUME
     + """
 local now = tonumber(ARGV[1])
@@ -180,49 +121,49 @@ return consume(record_key(ARGV[2], grant, 'c', ARGV[3]), now, ARGV[1])
 """
 )
 
-# KEYS: access pointer. ARGV: now_ms, prefix, access digest. -> record as JSON | false
+# KEYS: access pointer. ARGV: now_ms, prefix, access digest. -> record JSON | false
 # Only for pointers without a record copy (``_keys``); the others are read with one GET.
 TOKEN_RECORD = (
     _FOLLOW
     + """
 local grant = follow(KEYS[1], tonumber(ARGV[1]))
 if not grant then return false end
-return record_json(record_key(ARGV[2], grant, 't', ARGV[3]))
+return redis.call('GET', record_key(ARGV[2], grant, 't', ARGV[3]))
 """
 )
 
-# KEYS: refresh pointer. ARGV: now_ms, prefix. -> record as JSON | false
+# KEYS: refresh pointer. ARGV: now_ms, prefix. -> record JSON | false
 REFRESH_RECORD = (
     _FOLLOW
     + """
 local access, grant = follow_refresh(KEYS[1], tonumber(ARGV[1]))
 if not access then return false end
-return record_json(record_key(ARGV[2], grant, 't', access))
+return redis.call('GET', record_key(ARGV[2], grant, 't', access))
 """
 )
 
 # KEYS: old refresh pointer, new access pointer, new record, new grant token index, new
 # grant's revoked mark [, new refresh pointer]. ARGV: now_ms, old refresh digest, prefix, then
 # as ``save_token`` from ARGV[4]. -> {0} not found | {1, old} reused | {2, old} rotated | {3} new
-# access digest taken | {4} new refresh digest taken. Compare, store the new token, retire the
-# old: one step.
+# access digest taken | {4} new refresh digest taken, records as JSON. Compare, store the new
+# token, retire the old: one step.
 ROTATE_REFRESH = (
     _FOLLOW
-    + ROTATABLE
     + _SAVE_TOKEN
+    + ROTATABLE
     + """
 local now = tonumber(ARGV[1])
 local access, grant = follow_refresh(KEYS[1], now)
 if not access then return {0} end
 local old = record_key(ARGV[3], grant, 't', access)
-local refused = refusal(old, ARGV[2], now)
+local refused, old_json = refusal(old, ARGV[2], now)
 if refused then return refused end
 local saved = save_token(KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], now, 4)
 if saved == 0 then return {3} end
 if saved == 2 then return {4} end
-redis.call('HSET', old, 'rotated_at', ARGV[1])
+local json = add_field(old, old_json, 'rotated_at', ARGV[1])
 retire_pointer(ARGV[3] .. ':at:' .. access, grant)
-return {2, redis.call('HGETALL', old)}
+return {2, json}
 """
 )
 
@@ -230,18 +171,16 @@ return {2, redis.call('HGETALL', old)}
 # Retires whichever record the digest names; the first retirement's instant is kept.
 REVOKE_TOKEN = (
     _FOLLOW
+    + RECORD
     + """
-local function revoke(key)
-  if redis.call('EXISTS', key) == 1 then redis.call('HSETNX', key, 'revoked_at', ARGV[1]) end
-end
 local grant = follow(KEYS[1], nil)
 if grant then
-  revoke(record_key(ARGV[2], grant, 't', ARGV[3]))
+  mark(record_key(ARGV[2], grant, 't', ARGV[3]), 'revoked_at', ARGV[1])
   retire_pointer(KEYS[1], grant)
 end
 local access, refresh_grant = follow_refresh(KEYS[2], nil)
 if access then
-  revoke(record_key(ARGV[2], refresh_grant, 't', access))
+  mark(record_key(ARGV[2], refresh_grant, 't', access), 'revoked_at', ARGV[1])
   retire_pointer(ARGV[2] .. ':at:' .. access, refresh_grant)
 end
 return 1
@@ -252,6 +191,7 @@ return 1
 # that every retired token's pointer loses its record copy in the same step.
 REVOKE_GRANT = (
     _FOLLOW
+    + RECORD
     + """
 local function token_retired(digest) retire_pointer(ARGV[4] .. digest, ARGV[5]) end
 """

@@ -8,7 +8,6 @@ or skewed engine clock may run ahead of Redis's. Key layout and crash ordering: 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +38,6 @@ from oauth2_core_redis._codec import (
     encode_client,
     encode_code,
     encode_token,
-    pairs,
     text,
 )
 from oauth2_core_redis._connect import (
@@ -60,14 +58,9 @@ from oauth2_core_redis._keys import (
 )
 from oauth2_core_redis._purge import purge_expired
 from oauth2_core_redis._thread_clients import ThreadClients
+from oauth2_core_redis._upgrade import upgrade_records
 
 __all__ = ["RedisStorage", "open_storage"]
-
-# The single-node scripts take a record as this JSON (``_scripts_single``); the access
-# pointer's copy is the same text, so its bytes are fixed by the ``_keys`` format. One encoder
-# for every call: ``json.dumps`` with options builds a new one each time.
-_record_json = json.JSONEncoder(separators=(",", ":")).encode
-
 
 class RedisStorage:
     """Storage on one ``Redis`` or ``RedisCluster`` client; thread-safe like the client.
@@ -213,7 +206,7 @@ class RedisStorage:
                 code_pointer_value(expires_ms, code.grant_id),
                 ttl_ms(expires_ms, now_ms),
                 code.code_hash,
-                _record_json(encode_code(code)),
+                encode_code(code),
             ]
             saved = self._call(self._save_code, keys, args)
         if saved != 1:
@@ -228,7 +221,7 @@ class RedisStorage:
             reply = self._call(self._consume, [pointer], [now_ms, self.keys.prefix, code_hash])
         if reply is None:
             return NotFound()
-        code = decode_code(pairs(reply[1]))
+        code = decode_code(reply[1])
         return Consumed(code) if reply[0] == 1 else AlreadyConsumed(code)
 
     # -- tokens ----------------------------------------------------------------------------
@@ -257,7 +250,7 @@ class RedisStorage:
             ttl_ms(expires_ms, now_ms),
             access_hash,
             refresh_value,
-            _record_json(encode_token(token)),
+            encode_token(token),
             "1" if active else "",  # only an active token's pointer carries the copy
         ]
         return script_keys, args
@@ -299,7 +292,7 @@ class RedisStorage:
                 raw = self._call(self._token_record, [pointer], args)
         if not raw:
             return None
-        token = decode_token(raw if isinstance(raw, dict) else json.loads(raw))
+        token = decode_token(raw)
         if token.access_token_hash != access_token_hash or not token.is_access_active(now):
             return None
         return token
@@ -313,7 +306,7 @@ class RedisStorage:
             raw = self._call(self._refresh_record, [pointer], [now_ms, self.keys.prefix])
         if not raw:
             return None
-        token = decode_token(raw if isinstance(raw, dict) else json.loads(raw))
+        token = decode_token(raw)
         if token.refresh_token_hash != refresh_token_hash or not token.is_refresh_unexpired(now):
             return None
         return token
@@ -333,12 +326,12 @@ class RedisStorage:
         if status == 0:
             return NotFound()
         if status == 1:
-            return Reused(decode_token(pairs(reply[1])))
+            return Reused(decode_token(reply[1]))
         if status == 3:
             raise DuplicateKey("access token digest already exists")
         if status == 4:
             raise DuplicateKey("refresh token digest already exists")
-        return Rotated(decode_token(pairs(reply[1])), new_token)
+        return Rotated(decode_token(reply[1]), new_token)
 
     def revoke_token(self, token_hash: str, *, now: datetime) -> None:
         now_ms = to_epoch_ms(now)
@@ -362,6 +355,12 @@ class RedisStorage:
         self._call(self._revoke_grant, keys, args)
 
     # -- maintenance -----------------------------------------------------------------------
+    def upgrade_schema(self) -> None:
+        """``SchemaManagement`` (``oauth2-core migrate``): convert the code and token records
+        that earlier builds stored as hashes into string records (``_upgrade``); idempotent,
+        and a no-op on a store written by this build."""
+        upgrade_records(self)
+
     def purge_expired(self, *, now: datetime, batch_size: int = 1000) -> int:
         """Delete what is expired at ``now`` but not yet reclaimed by Redis (the engine's
         clock may run ahead of the server's): SCAN pages of ``batch_size`` keys, three

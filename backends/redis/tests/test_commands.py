@@ -50,8 +50,8 @@ CLUSTER = {
     "save_token (issue)": (["EVALSHA", "EVALSHA", "EVALSHA"], 1),
     # the same steps; the record's script does not read the mark
     "save_new_grant_token (issue, new grant)": (["EVALSHA", "EVALSHA", "EVALSHA"], 1),
-    "query_token (validate)": (["GET", "HGETALL"], 2),
-    "query_refresh_token": (["GET", "HGETALL"], 2),
+    "query_token (validate)": (["GET", "GET"], 2),
+    "query_refresh_token": (["GET", "GET"], 2),
     # read old pointer + claim and store the new token, pipelined; then compare-and-swap
     "rotate_refresh_token": (["GET", "EVALSHA", "EVALSHA", "EVALSHA", "EVALSHA"], 2),
     "revoke_token": (["GET", "GET", "EVALSHA"], 2),
@@ -309,20 +309,8 @@ def test_operations_reload_flushed_scripts(private_redis: LocalRedis, single_nod
 # A new grant's save skips the revoked mark's GET, the DEL of a former record and the index's
 # PTTL comparison (``SAVE_NEW_GRANT_TOKEN``).
 SAVE_SCRIPT_COMMANDS = {
-    "save_token": [
-        "GET",
-        "GET",
-        "DEL",
-        "HSET",
-        "PEXPIRE",
-        "SADD",
-        "PTTL",
-        "PEXPIRE",
-        "GET",
-        "SET",
-        "SET",
-    ],
-    "save_new_grant_token": ["GET", "GET", "HSET", "PEXPIRE", "SADD", "PEXPIRE", "SET", "SET"],
+    "save_token": ["GET", "GET", "SET", "SADD", "PTTL", "PEXPIRE", "GET", "SET", "SET"],
+    "save_new_grant_token": ["GET", "GET", "SET", "SADD", "PEXPIRE", "SET", "SET"],
 }
 
 

@@ -1,14 +1,15 @@
 """What a save writes, byte for byte, against the documented layout (``_keys``), and the
 refusals of ``save_new_grant_token``.
 
-The expected values are written out by hand, not computed by the backend's encoder: the
-single-node scripts build the hash fields and the access pointer's copy inside Redis from one
-JSON argument, and existing data (and readers of it) rely on these exact bytes. Field order is
-pinned too: a small hash returns its fields in insertion order.
+The expected values are written out by hand, not computed by the backend's encoder: a record
+key and the access pointer's copy hold the JSON the encoder wrote, byte for byte, and existing
+data (and readers of it) rely on these exact bytes, field order included. A script that sets a
+field appends it to the text (``_scripts.RECORD``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,10 +17,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from oauth2_core_redis import RedisStorage
 from oauth2_core_redis.testing import RedisHarness
-from redis.exceptions import ResponseError
 
 from oauth2_core.errors import DuplicateKey
-from oauth2_core.models import AuthorizationCode, Rotated, Token
+from oauth2_core.models import AuthorizationCode, Consumed, Rotated, Token
 from oauth2_core.storage import NewGrantTokenStore
 from oauth2_core.tokens import generate_token, hash_token, new_grant_id
 
@@ -48,25 +48,7 @@ def _token(grant: str, *, refresh: bool = True, **changes: object) -> Token:
     return replace(token, **changes)  # type: ignore[arg-type]
 
 
-def _expected_fields(token: Token, *, revoked: bool = False) -> list[tuple[str, str]]:
-    return [
-        ("access_token_hash", token.access_token_hash),
-        ("client_id", "c1"),
-        ("scope", SCOPE),
-        ("grant_id", token.grant_id),
-        ("grant_type", "authorization_code"),
-        ("issued_at", NOW_MS),
-        ("access_expires_at", ACCESS_EXPIRES_MS),
-        ("user_id", "u1"),
-        ("refresh_token_hash", str(token.refresh_token_hash)),
-        ("refresh_expires_at", REFRESH_EXPIRES_MS),
-        ("token_type", "Bearer"),
-        *([("revoked_at", NOW_MS)] if revoked else []),
-        ("_expires_at", REFRESH_EXPIRES_MS),
-    ]
-
-
-def _expected_copy(token: Token) -> str:
+def _expected_json(token: Token, *, revoked: bool = False) -> str:
     return (
         f'{{"access_token_hash":"{token.access_token_hash}","client_id":"c1",'
         f'"scope":{SCOPE_JSON},"grant_id":"{token.grant_id}",'
@@ -74,13 +56,14 @@ def _expected_copy(token: Token) -> str:
         f'"access_expires_at":"{ACCESS_EXPIRES_MS}","user_id":"u1",'
         f'"refresh_token_hash":"{token.refresh_token_hash}",'
         f'"refresh_expires_at":"{REFRESH_EXPIRES_MS}","token_type":"Bearer",'
-        f'"_expires_at":"{REFRESH_EXPIRES_MS}"}}'
+        + (f'"revoked_at":"{NOW_MS}",' if revoked else "")
+        + f'"_expires_at":"{REFRESH_EXPIRES_MS}"}}'
     )
 
 
-def _fields(storage: RedisStorage, key: str) -> list[tuple[str, str]]:
-    # The reply's order is the hash's insertion order (a small hash is a listpack).
-    return list(storage.redis.execute_command("HGETALL", key).items())  # type: ignore[no-untyped-call]
+def _record(storage: RedisStorage, key: str) -> str | None:
+    assert storage.redis.type(key) in ("string", "none")
+    return storage.redis.get(key)
 
 
 @pytest.fixture
@@ -111,9 +94,9 @@ def test_an_active_token_is_stored_in_the_documented_bytes(single: RedisStorage,
     token = _token(new_grant_id())
     SAVES[how](single, token)
     keys, grant = single.keys, token.grant_id
-    assert _fields(single, keys.token(grant, token.access_token_hash)) == _expected_fields(token)
+    assert _record(single, keys.token(grant, token.access_token_hash)) == _expected_json(token)
     assert single.redis.get(keys.access_pointer(token.access_token_hash)) == (
-        f"{REFRESH_EXPIRES_MS} {grant}\n{_expected_copy(token)}"
+        f"{REFRESH_EXPIRES_MS} {grant}\n{_expected_json(token)}"
     )
     assert single.redis.get(keys.refresh_pointer(str(token.refresh_token_hash))) == (
         f"{REFRESH_EXPIRES_MS} {token.access_token_hash} {grant}"
@@ -129,8 +112,8 @@ def test_a_retired_token_is_stored_without_a_copy(single: RedisStorage, how: str
     token = _token(new_grant_id(), revoked_at=NOW)
     SAVES[how](single, token)
     keys = single.keys
-    fields = _fields(single, keys.token(token.grant_id, token.access_token_hash))
-    assert fields == _expected_fields(token, revoked=True)
+    record = _record(single, keys.token(token.grant_id, token.access_token_hash))
+    assert record == _expected_json(token, revoked=True)
     assert single.redis.get(keys.access_pointer(token.access_token_hash)) == (
         f"{REFRESH_EXPIRES_MS} {token.grant_id}\n"
     )
@@ -152,23 +135,17 @@ def test_a_client_credentials_token_is_stored_in_the_documented_bytes(
     )
     single.save_new_grant_token(token, now=NOW)
     digest = token.access_token_hash
-    assert _fields(single, single.keys.token(grant, digest)) == [
-        ("access_token_hash", digest),
-        ("client_id", "c1"),
-        ("scope", "read"),
-        ("grant_id", grant),
-        ("grant_type", "client_credentials"),
-        ("issued_at", NOW_MS),
-        ("access_expires_at", ACCESS_EXPIRES_MS),
-        ("token_type", "Bearer"),
-        ("_expires_at", ACCESS_EXPIRES_MS),
-    ]
-    assert single.redis.get(single.keys.access_pointer(digest)) == (
-        f'{ACCESS_EXPIRES_MS} {grant}\n{{"access_token_hash":"{digest}","client_id":"c1",'
+    expected = (
+        f'{{"access_token_hash":"{digest}","client_id":"c1",'
         f'"scope":"read","grant_id":"{grant}","grant_type":"client_credentials",'
         f'"issued_at":"{NOW_MS}","access_expires_at":"{ACCESS_EXPIRES_MS}",'
         f'"token_type":"Bearer","_expires_at":"{ACCESS_EXPIRES_MS}"}}'
     )
+    assert _record(single, single.keys.token(grant, digest)) == expected
+    assert single.redis.get(single.keys.access_pointer(digest)) == (
+        f"{ACCESS_EXPIRES_MS} {grant}\n{expected}"
+    )
+    assert 3_600_000 - 60_000 < single.redis.pttl(single.keys.token(grant, digest)) <= 3_600_000
     assert 3_600_000 - 60_000 < single.redis.pttl(single.keys.grant_tokens(grant)) <= 3_600_000
 
 
@@ -187,54 +164,70 @@ def test_a_code_is_stored_in_the_documented_bytes(single: RedisStorage) -> None:
         code_challenge_method="S256",
     )
     single.save_authorization_code(code, now=NOW)
-    assert _fields(single, single.keys.code(grant, digest)) == [
-        ("code_hash", digest),
-        ("client_id", "c1"),
-        ("user_id", "u1"),
-        ("redirect_uri", "https://app.example.com/cb?a=1&b=\u00e9"),
-        ("scope", SCOPE),
-        ("grant_id", grant),
-        ("issued_at", NOW_MS),
-        ("expires_at", "1893553505678"),
-        ("code_challenge", "x" * 43),
-        ("code_challenge_method", "S256"),
-    ]
+    assert _record(single, single.keys.code(grant, digest)) == (
+        f'{{"code_hash":"{digest}","client_id":"c1","user_id":"u1",'
+        '"redirect_uri":"https://app.example.com/cb?a=1&b=\\u00e9",'
+        f'"scope":{SCOPE_JSON},"grant_id":"{grant}","issued_at":"{NOW_MS}",'
+        '"expires_at":"1893553505678","code_challenge":"' + "x" * 43 + '",'
+        '"code_challenge_method":"S256"}'
+    )
+    assert 60_000 - 60_000 < single.redis.pttl(single.keys.code(grant, digest)) <= 60_000
     assert single.redis.get(single.keys.code_pointer(digest)) == f"1893553505678 {grant}"
 
 
+TRICKY = "".join(map(chr, range(128))) + '\u2028\ufeff\U0001f600","client_id":"x{"a":"\\'
+
+
 @pytest.mark.parametrize("how", list(SAVES))
-def test_any_text_in_a_value_reaches_the_hash_unchanged(single: RedisStorage, how: str) -> None:
+def test_any_text_in_a_value_reaches_the_record_unchanged(single: RedisStorage, how: str) -> None:
     """Every ASCII character, NUL, characters JSON escapes, and text shaped like the JSON
-    around it: the script decodes the JSON, it does not pattern-match it."""
-    tricky = "".join(map(chr, range(128))) + '\u2028\ufeff\U0001f600","client_id":"x{"a":"\\'
-    token = _token(new_grant_id(), scope=tricky, user_id='{"user_id":"u"}')
+    around it: the record is the encoder's JSON, never pattern-matched."""
+    token = _token(new_grant_id(), scope=TRICKY, user_id='{"user_id":"u"}')
     SAVES[how](single, token)
-    fields = _fields(single, single.keys.token(token.grant_id, token.access_token_hash))
-    expected = dict(_expected_fields(token))
-    expected.update(scope=tricky, user_id='{"user_id":"u"}')
-    # A value this long makes Redis store the hash as a table, which keeps no order.
-    assert dict(fields) == expected
+    record = _record(single, single.keys.token(token.grant_id, token.access_token_hash))
+    expected = json.loads(_expected_json(token))
+    expected.update(scope=TRICKY, user_id='{"user_id":"u"}')
+    assert record is not None and json.loads(record) == expected
     assert single.query_token(token.access_token_hash, now=NOW) == token
     assert single.query_refresh_token(str(token.refresh_token_hash), now=NOW) == token
 
 
-def test_a_record_that_is_not_flat_strings_writes_nothing(single: RedisStorage) -> None:
-    """The script refuses rather than drop or reformat a field: a value that is not a string,
-    a field no record has, anything but an object."""
-    token = _token(new_grant_id())
-    keys, args = single._token_save_arguments(token, int(NOW_MS))
-    refused = (
-        '{"client_id":"c1","n":1}',
-        '{"client_id":"c1","o":{"a":"b"}}',
-        '{"client_id":1}',
-        '{"client_id":"c1","extra":"x"}',
-        '["client_id","c1"]',
+def test_a_field_set_by_a_script_keeps_every_other_value(storage: RedisStorage) -> None:
+    """Revocation, rotation and consumption decode the record in Lua to check it and append
+    their field to its text (``_scripts.RECORD``): every other byte, of any text, stays as it
+    was, and the record keeps its TTL."""
+    later = NOW + timedelta(seconds=5)
+    revoked = _token(new_grant_id(), scope=TRICKY, user_id="\x00\u2028")
+    storage.save_token(revoked, now=NOW)
+    key = storage.keys.token(revoked.grant_id, revoked.access_token_hash)
+    saved = storage.redis.get(key)
+    storage.revoke_token(revoked.access_token_hash, now=later)
+    storage.revoke_token(revoked.access_token_hash, now=later + timedelta(seconds=1))
+    assert storage.redis.get(key) == f'{saved[:-1]},"revoked_at":"{int(NOW_MS) + 5000}"}}'
+    assert storage.query_refresh_token(str(revoked.refresh_token_hash), now=later) == replace(
+        revoked, revoked_at=later
     )
-    for record in refused:
-        args[4] = record
-        with pytest.raises(ResponseError):
-            single._save_token(keys=keys, args=[NOW_MS, *args])
-        assert not any(single.redis.exists(key) for key in keys)
+    rotated = _token(new_grant_id(), scope=TRICKY)
+    storage.save_token(rotated, now=NOW)
+    successor = _token(rotated.grant_id)
+    result = storage.rotate_refresh_token(str(rotated.refresh_token_hash), successor, now=later)
+    assert result == Rotated(replace(rotated, rotated_at=later), successor)
+    key = storage.keys.token(rotated.grant_id, rotated.access_token_hash)
+    assert storage.redis.pttl(key) > 14 * 86_400_000 - 60_000
+    code = AuthorizationCode(
+        code_hash=hash_token(generate_token()),
+        client_id="c1",
+        user_id=TRICKY,
+        redirect_uri="https://app.example.com/cb?x=\u00e9/\\",
+        scope=TRICKY,
+        grant_id=new_grant_id(),
+        issued_at=NOW,
+        expires_at=NOW + timedelta(seconds=60),
+    )
+    storage.save_authorization_code(code, now=NOW)
+    assert storage.consume_authorization_code(code.code_hash, now=later) == Consumed(
+        replace(code, consumed_at=later)
+    )
 
 
 def test_the_backend_offers_save_new_grant_token(storage: RedisStorage) -> None:
