@@ -54,10 +54,12 @@ class KeyLayout:
     prefix: str = DEFAULT_PREFIX
 
     def __post_init__(self) -> None:
-        if not self.prefix or any(ch in self.prefix for ch in "{} \t\r\n*?[]"):
+        # Maintenance SCANs (purge, upgrade, client listing) match keys by the prefix as a
+        # glob pattern: a glob character or its escape, the backslash, would match others' keys.
+        if not self.prefix or any(ch in self.prefix for ch in "{} \t\r\n*?[]\\"):
             raise ValueError(
                 f"invalid Redis key prefix {self.prefix!r}: non-empty, without braces, "
-                "blanks or glob characters"
+                "blanks, backslashes or glob characters"
             )
 
     def client(self, client_id: str) -> str:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["purge_expired", "scan_pages"]
 
-# Pointer kind -> the record hash's expiry field; refresh pointers have no record of their
+# Pointer kind -> the record's expiry field; refresh pointers have no record of their
 # own (the token record goes with its access pointer), so they come last.
 _KINDS = (("code", "expires_at"), ("at", "_expires_at"), ("rt", None))
 

@@ -2,10 +2,12 @@
 become the string records of ``_scripts.RECORD``.
 
 Pointers, client records, grant indexes and marks kept their format, so only the records
-change. Each record converts in one script (type check, ``HGETALL``, ``SET`` with the record's
-remaining TTL), so a conversion racing a request sees either the hash or the string, never a
-half-written record; until a record converts, scripts that read it fail with Redis's
-``WRONGTYPE`` (the engine answers 503), so run ``oauth2-core migrate`` before serving.
+change. Each record converts in one script (type check, ``HGETALL``, ``SET ... KEEPTTL``), so a
+conversion racing a request sees either the hash or the string, never a half-written record.
+Until a record converts, a script that reads it fails with Redis's ``WRONGTYPE`` part-way
+(Redis keeps a script's earlier writes): a revocation then answers 503 and may not take effect,
+so ``oauth2-core migrate`` must run before this build serves, and builds of the two formats
+must not serve one store together.
 """
 
 from __future__ import annotations
@@ -20,18 +22,15 @@ if TYPE_CHECKING:
 
 __all__ = ["upgrade_records"]
 
-# KEYS: record. -> 1 converted | 0 not a hash (already a string, or gone).
+# KEYS: record. -> 1 converted | 0 not a hash (already a string, or gone). SET replaces a key
+# of any type, and KEEPTTL keeps the hash's expiry even in its last millisecond (PTTL says 0
+# there, and a SET without PX would make the record permanent).
 _CONVERT = """
 if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return 0 end
 local flat = redis.call('HGETALL', KEYS[1])
 local fields = {}
 for i = 1, #flat, 2 do fields[flat[i]] = flat[i + 1] end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl > 0 then
-  redis.call('SET', KEYS[1], cjson.encode(fields), 'PX', ttl)
-else
-  redis.call('SET', KEYS[1], cjson.encode(fields))
-end
+redis.call('SET', KEYS[1], cjson.encode(fields), 'KEEPTTL')
 return 1
 """
 

@@ -201,9 +201,12 @@ def test_existing_client_without_decoded_responses(redis_url: str) -> None:
         client.close()
 
 
-def test_invalid_prefix_is_refused() -> None:
+@pytest.mark.parametrize("prefix", ["", "a{b}", "a b", "a*", "a[b]", "a?", "a\\b"])
+def test_invalid_prefix_is_refused(prefix: str) -> None:
+    """Braces would move the hash tag; the rest would make maintenance SCAN patterns match
+    other prefixes' keys (a backslash escapes the character after it in a glob)."""
     with pytest.raises(ValueError, match="prefix"):
-        RedisStorage(Redis(), prefix="a{b}")
+        RedisStorage(Redis(), prefix=prefix)
 
 
 def test_unreachable_cluster_is_storage_unavailable() -> None:
