@@ -192,7 +192,14 @@ def _purge(plan: Plan, backend: Backend, storage: Any, log: ResultLog) -> None:
         return
     sizes = (plan.purge_size // 10, plan.purge_size)
     for size in sizes:
-        seconds, purged = _purge_once(backend, storage, size)
+        try:
+            seconds, purged = _purge_once(backend, storage, size)
+        except Exception as exc:  # the purge figure is lost, not the growth figures after it
+            message = f"purge of {size:,} expired: {type(exc).__name__}: {exc}"
+            print(f"[bench] {backend.name:<10} {message}")
+            log.add(Record("error", backend.name, "purge_expired", "purge", 0.0, "",
+                           {"error": message}))
+            return
         log.add(Record("purge", backend.name, "purge_expired", "oauth2-core", seconds, "s",
                        {"expired_tokens": size, "purged": purged, "batch_size": 1000}))
         print(f"[bench] {backend.name:<10} purge {size:,} expired: {seconds:.2f} s "

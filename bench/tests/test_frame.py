@@ -203,3 +203,29 @@ def test_growth_loading_stops_with_a_note_when_the_store_fails() -> None:
     path, note = _load(Backend("memory", "memory://"), MemoryStorage(), _Tokens(), 25_000,
                        time.monotonic() - 1)
     assert (path, note) == ("", "stopped at 0 (time budget)")
+
+
+def test_a_failed_purge_is_recorded_and_leaves_the_store_to_the_growth_figures(
+    tmp_path: Path,
+) -> None:
+    from bench.growth import _purge  # noqa: PLC0415
+    from bench.plan import Plan  # noqa: PLC0415
+    from bench.records import ResultLog  # noqa: PLC0415
+    from bench.services import Backend  # noqa: PLC0415
+    from oauth2_core.errors import StorageUnavailable  # noqa: PLC0415
+    from oauth2_core.storage.memory import MemoryStorage  # noqa: PLC0415
+
+    class TimingOut(MemoryStorage):
+        def purge_expired(self, *, now, batch_size=1000):  # type: ignore[no-untyped-def]
+            raise StorageUnavailable("mongodb purge expired: NetworkTimeout")
+
+    log = ResultLog(tmp_path / "run.jsonl")
+    plan = Plan(True, ("memory",), ("bearer_validation",), ("growth",))
+    _purge(plan, Backend("memory", "memory://"), TimingOut(), log)  # does not raise
+    (error,) = log.find("error")
+    assert (error.backend, error.operation, error.contender) == ("memory", "purge_expired", "purge")
+    assert error.extra["error"] == (
+        f"purge of {plan.purge_size // 10:,} expired: StorageUnavailable: "
+        "mongodb purge expired: NetworkTimeout"
+    )
+    assert not log.find("purge")
