@@ -95,16 +95,31 @@ def harness(request: pytest.FixtureRequest) -> RedisHarness:
     return request.getfixturevalue(f"{request.param}_harness")  # type: ignore[no-any-return]
 
 
+def _namespace(request: pytest.FixtureRequest) -> str:
+    """A namespace of the test's own: module and test name."""
+    module = request.module.__name__.removeprefix("test_").replace("_", "-")
+    return f"{module}-{request.node.name}"
+
+
 @pytest.fixture
 def single(single_harness: RedisHarness, request: pytest.FixtureRequest) -> Iterator[RedisStorage]:
-    """A single-node store in a namespace of the test's own (module and test name)."""
-    module = request.module.__name__.removeprefix("test_").replace("_", "-")
-    name = f"{module}-{request.node.name}"
+    """A single-node store in a namespace of the test's own."""
+    name = _namespace(request)
     storage = single_harness.make_storage(name)
     assert storage.single_node
     yield storage
     storage.close()
     single_harness.drop_namespace(name)
+
+
+@pytest.fixture
+def storage(harness: RedisHarness, request: pytest.FixtureRequest) -> Iterator[RedisStorage]:
+    """A store in a namespace of the test's own, on one server and on the cluster."""
+    name = _namespace(request)
+    storage = harness.make_storage(name)
+    yield storage
+    storage.close()
+    harness.drop_namespace(name)
 
 
 @pytest.fixture

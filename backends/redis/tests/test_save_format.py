@@ -10,13 +10,11 @@ field appends it to the text (``_scripts.RECORD``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from oauth2_core_redis import RedisStorage
-from oauth2_core_redis.testing import RedisHarness
 
 from oauth2_core.errors import DuplicateKey
 from oauth2_core.models import AuthorizationCode, Consumed, Rotated, Token
@@ -64,15 +62,6 @@ def _expected_json(token: Token, *, revoked: bool = False) -> str:
 def _record(storage: RedisStorage, key: str) -> str | None:
     assert storage.redis.type(key) in ("string", "none")
     return storage.redis.get(key)
-
-
-@pytest.fixture
-def storage(harness: RedisHarness, request: pytest.FixtureRequest) -> Iterator[RedisStorage]:
-    name = f"format-{request.node.name}"
-    storage = harness.make_storage(name)
-    yield storage
-    storage.close()
-    harness.drop_namespace(name)
 
 
 def _save_by_rotation(storage: RedisStorage, token: Token) -> None:

@@ -4,14 +4,12 @@ values and TTLs kept, on one server and on a cluster."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from oauth2_core_redis import RedisStorage
 from oauth2_core_redis._upgrade import upgrade_records
-from oauth2_core_redis.testing import RedisHarness
 
 from oauth2_core.errors import StorageUnavailable
 from oauth2_core.models import AuthorizationCode, Consumed, Token
@@ -19,15 +17,6 @@ from oauth2_core.storage import SchemaManagement
 from oauth2_core.tokens import generate_token, hash_token, new_grant_id
 
 NOW = datetime(2030, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
-
-
-@pytest.fixture
-def storage(harness: RedisHarness, request: pytest.FixtureRequest) -> Iterator[RedisStorage]:
-    name = f"upgrade-{request.node.name}"
-    storage = harness.make_storage(name)
-    yield storage
-    storage.close()
-    harness.drop_namespace(name)
 
 
 def _as_hash(storage: RedisStorage, key: str) -> None:
