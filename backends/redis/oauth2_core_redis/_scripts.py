@@ -61,6 +61,7 @@ end
 # revoke_grant's mark (a key in the grant's slot holding "<until_ms>"): a token record stored
 # while the engine's `now` is before `until` is stored revoked at `now`, so a save that loses
 # the race with revoke_grant still yields an inactive token. Lua has no `until` identifier.
+# HONOUR_MARK, CONSUME and ROTATABLE call RECORD's functions: a script includes RECORD first.
 HONOUR_MARK = """
 local function honour_mark(grant_mark, key, now, now_text)
   local mark_until = tonumber(redis.call('GET', grant_mark))
@@ -159,7 +160,9 @@ return 1
 # Every key is in the grant's slot (cluster-safe), so a concurrent save of the grant either
 # lands before (indexed, retired here) or after (sees the mark). ``token_retired(digest)`` is
 # the single-node variant's hook (``_scripts_single``); here it does nothing.
-REVOKE_GRANT_BODY = """
+REVOKE_GRANT_BODY = (
+    RECORD
+    + """
 local marked = tonumber(redis.call('GET', KEYS[3]))
 if not marked or marked < tonumber(ARGV[3]) then
   redis.call('SET', KEYS[3], ARGV[3], 'PX', tonumber(ARGV[3]) - tonumber(ARGV[1]))
@@ -177,8 +180,9 @@ retire(KEYS[1], 't:', 'revoked_at')
 retire(KEYS[2], 'c:', 'consumed_at')
 return 1
 """
+)
 
-REVOKE_GRANT = RECORD + "local function token_retired(digest) end\n" + REVOKE_GRANT_BODY
+REVOKE_GRANT = "local function token_retired(digest) end\n" + REVOKE_GRANT_BODY
 
 # KEYS: record, grant index. ARGV: now_ms, member digest, expiry field.
 # Deletes the record only if it expired by `now`: -> 1 deleted, 0 already gone, -1 alive.

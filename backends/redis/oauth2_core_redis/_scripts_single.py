@@ -191,7 +191,6 @@ return 1
 # that every retired token's pointer loses its record copy in the same step.
 REVOKE_GRANT = (
     _FOLLOW
-    + RECORD
     + """
 local function token_retired(digest) retire_pointer(ARGV[4] .. digest, ARGV[5]) end
 """
